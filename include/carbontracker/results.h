@@ -1,0 +1,93 @@
+// Results of a tracked run, available programmatically (Tracker::result()).
+// Every output (console text, log files, --json) is formatted from these
+// structures, so no two outputs can disagree.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace carbontracker {
+
+// Component kinds in the order the original prints them: GPU first, then CPU.
+enum class ComponentKind { kGpu, kCpu };
+
+// "gpu" or "cpu".
+const char* component_name(ComponentKind kind);
+
+// Where a device's figures come from.
+enum class Provenance {
+  kMeasured,   // a hardware energy counter or power sensor
+  kEstimated,  // a model (named in DeviceInfo::source)
+  kSimulated,  // the sim_* options: constant watts x utilisation
+};
+
+const char* provenance_name(Provenance p);  // "measured", "estimated", "simulated"
+
+struct DeviceInfo {
+  std::string name;  // as shown in the components line, e.g. "cpu:0", "NVIDIA A100-SXM4-40GB"
+  ComponentKind component = ComponentKind::kCpu;
+  Provenance provenance = Provenance::kMeasured;
+  // How the figure is obtained, e.g. "RAPL energy counter /sys/class/powercap/intel-rapl:0",
+  // "NVML total energy counter", "NVML power, sampled at 10 Hz", or the estimation model
+  // with its constants.
+  std::string source;
+  // Further qualification, e.g. "whole board (MIG instance)"; empty if none.
+  std::string note;
+};
+
+// One carbon-intensity value the run used.
+struct IntensityRecord {
+  double g_per_kwh = 0;
+  double unix_time_s = 0;  // from when the value was used
+  std::string source;      // e.g. "world average", "Electricity Maps (live)"
+  std::string location;    // e.g. "DK", "UNDETECTED"
+  bool forecast = false;
+};
+
+struct EpochRecord {
+  int index = 0;         // 1-based
+  bool partial = false;  // still in progress when stop() was called
+  double start_unix_s = 0;
+  double duration_s = 0;
+  // Per device (same order as RunResult::devices), without PUE.
+  std::vector<double> energy_j;
+  std::vector<double> co2_g;
+  // Devices that had no reading at all in this epoch (e.g. lost mid-run).
+  std::vector<bool> missing;
+
+  double total_energy_j() const;  // without PUE
+  double total_co2_g() const;     // without PUE
+};
+
+// A consumption block: "Predicted consumption for N epoch(s):" or "Actual consumption ...".
+struct Consumption {
+  int epochs = 0;           // epochs the figures cover (completed ones for the actual block)
+  double duration_s = 0;
+  double energy_kwh = 0;    // with PUE
+  double co2_g = 0;         // with PUE
+  double intensity_g_per_kwh = 0;  // the intensity behind co2_g (energy-weighted average)
+  std::string intensity_note;      // e.g. "forecast" or "current value, no forecast available"
+};
+
+struct RunResult {
+  std::vector<DeviceInfo> devices;
+  std::vector<EpochRecord> epochs;
+  std::vector<IntensityRecord> intensities;
+  double pue = 1.58;
+  int planned_epochs = 0;
+  std::optional<Consumption> prediction;
+  std::optional<Consumption> actual;
+  bool finished = false;       // monitoring has ended (actual reported, or stop())
+  bool interrupted = false;    // stop() before monitor_epochs were completed
+  std::vector<std::string> messages;  // warnings said during the run, in order
+
+  // Sums over all recorded epochs (partial ones included).
+  double energy_j(bool with_pue) const;
+  double co2_g(bool with_pue) const;
+  double duration_s() const;
+  // Energy of one component (sum of its devices), without PUE.
+  double component_energy_j(ComponentKind kind) const;
+};
+
+}  // namespace carbontracker

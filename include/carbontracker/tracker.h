@@ -1,0 +1,124 @@
+// The tracker: the original carbontracker's CarbonTracker class in C++.
+//
+//   carbontracker::TrackerOptions opt;
+//   opt.epochs = 10;
+//   carbontracker::Tracker tracker(opt);
+//   for (int e = 0; e < 10; ++e) {
+//     tracker.epoch_start();
+//     train_one_epoch();
+//     tracker.epoch_end();
+//   }
+//   tracker.stop();
+//
+// After `epochs_before_pred` epochs the predicted consumption of all `epochs`
+// is printed; after `monitor_epochs` epochs the actual consumption is printed
+// and monitoring ends. stop() ends monitoring early and reports what was
+// measured, including an epoch still in progress (as a partial epoch).
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "carbontracker/environment.h"
+#include "carbontracker/error.h"
+#include "carbontracker/results.h"
+
+namespace carbontracker {
+
+struct TrackerOptions {
+  // Total epochs planned; required, > 0. Used for the prediction.
+  int epochs = 0;
+  // Epochs after which the prediction is printed; 0 = never, -1 = `epochs`.
+  int epochs_before_pred = 1;
+  // Epochs after which the actual consumption is printed and monitoring ends;
+  // -1 = `epochs`. Must be > 0 (after mapping) and >= epochs_before_pred.
+  int monitor_epochs = 1;
+  // Seconds between two sampling ticks. Energy counters are also read at every
+  // epoch boundary, so per-epoch energy does not depend on it. Must be > 0.
+  double update_interval = 10.0;
+  // Print the "This is equivalent to: ... km travelled by car" lines.
+  bool interpretable = true;
+  // After the prediction, ask "Continue training (y/n)?" through `confirm`.
+  bool stop_and_confirm = false;
+  // On a failure, log one message, stop monitoring and let training continue
+  // instead of throwing.
+  bool ignore_errors = false;
+  // "all", "cpu", "gpu" or "gpu,cpu" (spaces and case ignored).
+  std::string components = "all";
+  // GPUs: keep only those running the tracked process or its descendants.
+  bool devices_by_pid = false;
+  // Directory for the log files (created); empty = console only.
+  std::string log_dir;
+  std::string log_file_prefix;
+  // > 0: output messages are also printed to the console.
+  int verbose = 1;
+  // Digits after the point in the consumption blocks.
+  int decimal_precision = 6;
+  // {"electricitymaps": KEY}; names are case-insensitive.
+  std::map<std::string, std::string> api_keys;
+
+  // Simulated hardware (constant watts x utilisation, as the original 2.3).
+  std::optional<std::string> sim_cpu;
+  std::optional<double> sim_cpu_tdp;
+  std::optional<double> sim_cpu_util;  // default 0.5
+  std::optional<std::string> sim_gpu;
+  std::optional<double> sim_gpu_watts;
+  std::optional<double> sim_gpu_util;  // default 0.5
+
+  // Power usage effectiveness multiplying every reported total.
+  double pue = 1.58;
+  // Region for the carbon intensity (zone or country code); empty = detect.
+  std::string region;
+  // No network access at all.
+  bool offline = false;
+  // Seconds between two refreshes of a live carbon intensity.
+  double intensity_refresh_interval = 900.0;
+  // Write the run's JSON record here when monitoring ends; empty = none.
+  std::string json_path;
+
+  // The process whose GPUs devices_by_pid looks for; 0 = this process.
+  int tracked_pid = 0;
+  // Hardware and service locations; unset = read from the process environment.
+  std::optional<Environment> environment;
+  // Console stream; nullptr = stdout.
+  std::ostream* console = nullptr;
+  // Reads one answer line for stop_and_confirm; nullopt = end of input.
+  // Unset = read a line from stdin.
+  std::function<std::optional<std::string>()> confirm;
+  // Called after every completed epoch with the result so far (on the caller's thread).
+  std::function<void(const RunResult&)> on_epoch;
+};
+
+class Tracker {
+ public:
+  // Validates the options (Error kInvalidArgument with the reason), finds the
+  // devices and starts the sampling thread. With ignore_errors, a failure other
+  // than invalid options leaves a tracker that does nothing.
+  explicit Tracker(TrackerOptions options);
+  ~Tracker();  // stop()s if still monitoring; joins every thread.
+  Tracker(const Tracker&) = delete;
+  Tracker& operator=(const Tracker&) = delete;
+
+  void epoch_start();
+  void epoch_end();
+  void stop();
+  // Sets API keys for live intensity sources ({"electricitymaps": KEY}).
+  void set_api_keys(const std::map<std::string, std::string>& keys);
+
+  // A snapshot of everything measured so far.
+  RunResult result() const;
+  bool monitoring() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The library version, e.g. "0.1.0".
+const char* version();
+
+}  // namespace carbontracker

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the build and test dependencies from Debian 12's archive (as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(build-essential cmake ninja-build pkg-config git
+      libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev libcpp-httplib-dev
+      libgtest-dev libgmock-dev libbenchmark-dev
+      python3 python3-dev pybind11-dev python3-pybind11 python3-pytest python3-numpy
+      clang libclang-rt-dev hyperfine)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

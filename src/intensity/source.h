@@ -1,0 +1,62 @@
+// Carbon-intensity sources. The tracker asks current() at every sampling tick
+// and boundary, so current() must be cheap and never block on the network:
+// sources that fetch do so on their own thread and return the best value known.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "carbontracker/environment.h"
+
+namespace carbontracker {
+
+class Clock;
+
+struct IntensityValue {
+  double g_per_kwh = 0;
+  std::string source;    // "world average", "Ember 2024 (offline table)", "Electricity Maps (live)"
+  std::string location;  // shown after "at detected location: " (e.g. "DK", "UNDETECTED")
+  bool live = false;     // fetched from a live service (vs. a table or default)
+  bool forecast = false;
+  // For non-live values, the sentence explaining the default, e.g.
+  // "Live carbon intensity could not be fetched at detected location: Unknown.
+  //  Defaulted to average carbon intensity for world in 2019 of 481.00 gCO2/kWh."
+  std::string default_description;
+};
+
+class IntensitySource {
+ public:
+  virtual ~IntensitySource() = default;
+  // The value valid now. Never blocks on the network.
+  virtual IntensityValue current() = 0;
+  // The average forecast over the next duration_s seconds, if a provider
+  // offers one; may block up to a bounded timeout (called once, at prediction).
+  virtual std::optional<IntensityValue> forecast(double duration_s) = 0;
+  // Keys for live providers ({"electricitymaps": KEY}); unknown names throw
+  // Error(kInvalidArgument, "Invalid API name '<name>' given.").
+  virtual void set_api_keys(const std::map<std::string, std::string>& keys);
+  // Lines to say once at start (e.g. how the location was detected).
+  virtual std::vector<std::string> notes() { return {}; }
+  // Seconds between refreshes, shown in the "fetched every N s" line.
+  virtual double refresh_interval_s() const { return 900; }
+};
+
+struct IntensityOptions {
+  const Environment* env = nullptr;
+  const Clock* clock = nullptr;
+  std::string region;  // explicit region, overrides env.region
+  bool offline = false;
+  double refresh_interval_s = 900;
+  std::map<std::string, std::string> api_keys;
+};
+
+// The source the tracker uses. Defined by the intensity module.
+std::unique_ptr<IntensitySource> make_intensity_source(const IntensityOptions& options);
+
+// The original's fallback: 481 gCO2/kWh (WORLD_2019_CARBON_INTENSITY).
+inline constexpr double kWorldDefaultIntensity = 481.0;
+
+}  // namespace carbontracker
