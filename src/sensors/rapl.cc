@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <tuple>
@@ -163,14 +164,14 @@ std::string permission_warning(const std::string& root, const std::vector<std::s
   msg += "\n\tPlease run the following command(s): ";
   for (const std::string& p : paths) msg += "\n\t\tsudo chmod a+r " + p;
   msg += fmt::format(
-      "\n\tThe files are root-only since CVE-2020-8694. To grant read access at every boot, "
-      "add a udev rule (as root):"
+      "\n\tor, for all zones at once:"
+      "\n\t\tsudo chmod a+r {}/intel-rapl*/energy_uj"
+      "\n\tThe files are root-only since CVE-2020-8694 and the grant lasts until the next "
+      "reboot. To keep it, add a udev rule:"
       "\n\t\techo 'ACTION==\"add\", SUBSYSTEM==\"powercap\", KERNEL==\"intel-rapl*\", "
       "RUN+=\"/bin/chmod a+r /sys%p/energy_uj\"' | sudo tee "
       "/etc/udev/rules.d/99-carbontracker-rapl.rules"
-      "\n\tor, until the next reboot, for all zones at once:"
-      "\n\t\tsudo chmod a+r {}/intel-rapl*/energy_uj"
-      "\n\tUntil then the CPU energy is estimated instead (marked as estimated).",
+      "\n\tUntil then the CPU and RAM are estimated instead (marked as estimated).",
       root);
   return msg;
 }
