@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -302,6 +303,27 @@ TEST_F(CpuEstimateTest, CounterNeverGoesBackwardsWhenStatDoes) {
     EXPECT_GT(now, prev);
     prev = now;
   }
+}
+
+}  // namespace
+}  // namespace carbontracker
+
+namespace carbontracker {
+namespace {
+
+TEST(CpuEstimateThisMachineTest, RealProcGivesOneVcpuPerOnlineCpu) {
+  Environment env;  // the real /proc
+  ProbeContext ctx;
+  ctx.env = &env;
+  ctx.clock = &SystemClock::instance();
+  ProbeResult r = probe_cpu_estimate(ctx);
+  ASSERT_TRUE(r.sensor);
+  EXPECT_THAT(r.warnings, ::testing::IsEmpty());
+  const long online = sysconf(_SC_NPROCESSORS_ONLN);
+  EXPECT_THAT(r.sensor->devices()[0].info.source,
+              ::testing::HasSubstr(", " + std::to_string(online) + " vCPU"));
+  EXPECT_THAT(r.sensor->devices()[0].info.source,
+              ::testing::HasSubstr("utilisation from /proc/stat"));
 }
 
 }  // namespace
