@@ -348,7 +348,11 @@ void DetectingIntensitySource::fetch_live() {
   std::lock_guard lock(mu_);
   IntensityValue fallback = table_value(location_, TableReason::kFailed);
   std::string state;
-  if (!any_suitable) {
+  if (!any_suitable && location_.alpha2.empty() && location_.zone.empty()) {
+    state = fmt::format("No live carbon intensity without a location: using the {} of {} gCO2/kWh.",
+                        fallback.source, format_fixed(fallback.g_per_kwh, 2));
+    if (state != last_failure_) note(state);
+  } else if (!any_suitable) {
     state = fmt::format(
         "No live carbon-intensity source for {} (Electricity Maps needs an API key: "
         "CARBONTRACKER_ELECTRICITYMAPS_API_KEY or api_keys; carbonintensity.org.uk covers GB, "

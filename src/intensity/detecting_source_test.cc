@@ -471,6 +471,25 @@ TEST_F(IntensitySourceTest, GeolocationTimeoutKeepsTheTimeZone) {
   EXPECT_THAT(s->notes(), Contains(HasSubstr("IP geolocation failed (timed out after 0.2 s)")));
 }
 
+TEST_F(IntensitySourceTest, GeolocationFailureWithoutTimeZoneLeavesTheWorldAverage) {
+  env_.tz = "";
+  server_.on("/json", 500, "{}");
+  auto s = make();
+  IntensityValue v = settle(*s);
+  EXPECT_EQ(v.location, "UNDETECTED");
+  EXPECT_DOUBLE_EQ(v.g_per_kwh, 472.94);
+  EXPECT_EQ(v.default_description,
+            "Live carbon intensity could not be fetched at detected location: Unknown. Defaulted "
+            "to average carbon intensity for world of 472.94 gCO2/kWh.");
+  EXPECT_THAT(s->notes(),
+              ::testing::ElementsAre(
+                  "Location unknown until IP geolocation answers: using the world average.",
+                  "IP geolocation failed (HTTP 500): location unknown, using the world average.",
+                  "No live carbon intensity without a location: using the Ember world average "
+                  "(offline table) of 472.94 gCO2/kWh."));
+  EXPECT_EQ(server_.count("/json"), 3);  // retried: 500 is a server error
+}
+
 TEST_F(IntensitySourceTest, UnknownRegionUsesTheWorldAverage) {
   auto s = make("Atlantis", /*offline=*/true);
   IntensityValue v = s->current();
