@@ -33,7 +33,7 @@ class DetectingIntensitySource : public IntensitySource {
   // Makes no network access itself; `options.env` may be null (process
   // defaults are not read then: an empty Environment is used).
   explicit DetectingIntensitySource(const IntensityOptions& options);
-  // Stops the background thread, cancelling any transfer (within ~50 ms).
+  // Stops the background thread, cancelling any transfer at once.
   ~DetectingIntensitySource() override;
 
   IntensityValue current() override;

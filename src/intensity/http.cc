@@ -1,7 +1,7 @@
 // Implementation details: one easy handle per attempt driven by a multi
-// handle, so the loop can poll the stop flag every 50 ms instead of waiting
-// for curl's own timeouts. CURLOPT_QUICK_EXIT keeps cleanup from waiting for a
-// hung DNS lookup thread.
+// handle, so that Stopper::stop() can interrupt the poll at once
+// (curl_multi_wakeup) instead of waiting for curl's own timeouts. CURLOPT_QUICK_EXIT keeps cleanup
+// from waiting for a hung DNS lookup thread.
 #include "intensity/http.h"
 
 #include <curl/curl.h>
@@ -93,6 +93,7 @@ Attempt perform(const std::string& url, curl_slist* headers, double connect_s, d
   curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
 #endif
   curl_multi_add_handle(multi, easy);
+  int waker = stopper ? stopper->add_waker([multi] { curl_multi_wakeup(multi); }) : -1;
   int running = 1;
   a.code = CURLE_OK;
   while (running) {
@@ -102,8 +103,9 @@ Attempt perform(const std::string& url, curl_slist* headers, double connect_s, d
     }
     if (curl_multi_perform(multi, &running) != CURLM_OK) break;
     if (!running) break;
-    curl_multi_poll(multi, nullptr, 0, 50, nullptr);
+    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
   }
+  if (stopper) stopper->remove_waker(waker);
   if (!a.cancelled) {
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &left))
@@ -123,8 +125,26 @@ void Stopper::stop() {
   {
     std::lock_guard lock(mu_);
     stopped_ = true;
+    for (auto& [id, wake] : wakers_) wake();
+    wakers_.clear();
   }
   cv_.notify_all();
+}
+
+int Stopper::add_waker(std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  if (stopped_) return -1;
+  wakers_.emplace_back(next_waker_, std::move(wake));
+  return next_waker_++;
+}
+
+void Stopper::remove_waker(int id) {
+  std::lock_guard lock(mu_);
+  for (auto it = wakers_.begin(); it != wakers_.end(); ++it)
+    if (it->first == id) {
+      wakers_.erase(it);
+      return;
+    }
 }
 
 bool Stopper::sleep_for(double seconds) {

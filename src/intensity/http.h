@@ -2,7 +2,7 @@
 // connect and per-attempt timeouts, a total time budget, a bounded retry with
 // backoff on 429 and 5xx (Retry-After honoured when it fits the budget), no
 // redirects (a redirect could carry the auth-token header to another host),
-// and cancellation within about 50 ms from another thread.
+// and cancellation from another thread that takes effect at once.
 #pragma once
 
 #include <atomic>
@@ -23,11 +23,17 @@ class Stopper {
   bool stopped() const { return stopped_.load(); }
   // Sleeps up to `seconds`; returns false if stopped (before or during).
   bool sleep_for(double seconds);
+  // Registers `wake` to be called by stop() (once) until the returned id is
+  // passed to remove_waker(). If already stopped, calls nothing and returns -1.
+  int add_waker(std::function<void()> wake);
+  void remove_waker(int id);
 
  private:
   std::atomic<bool> stopped_{false};
   std::mutex mu_;
   std::condition_variable cv_;
+  int next_waker_ = 0;
+  std::vector<std::pair<int, std::function<void()>>> wakers_;
 };
 
 struct HttpLimits {
