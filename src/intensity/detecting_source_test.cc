@@ -151,6 +151,27 @@ TEST_F(IntensitySourceTest, ElectricityMapsLiveValueAndForecast) {
   EXPECT_EQ(said.find(kKey), std::string::npos) << said;
 }
 
+TEST_F(IntensitySourceTest, RefreshReplacesTheValueOnItsInterval) {
+  env_.vars["CARBONTRACKER_ELECTRICITYMAPS_API_KEY"] = kKey;
+  server_.on("/v3/carbon-intensity/latest",
+             {{200, em_latest("50", "DE"), 0, {}}, {200, em_latest("60", "DE"), 0, {}}});
+  IntensityOptions o;
+  o.env = &env_;
+  o.clock = &clock_;
+  o.region = "DE";
+  o.refresh_interval_s = 0.05;
+  DetectingIntensitySource s(o);
+  EXPECT_DOUBLE_EQ(s.refresh_interval_s(), 0.05);
+  ASSERT_TRUE(s.wait_for_cycles(3, 30));
+  EXPECT_DOUBLE_EQ(s.current().g_per_kwh, 60);
+  EXPECT_GE(server_.count("/v3/carbon-intensity/latest"), 3);
+  // Said once when it went live, not at every refresh.
+  auto notes = s.notes();
+  EXPECT_EQ(std::count_if(notes.begin(), notes.end(),
+                          [](const std::string& n) { return n.rfind("Using ", 0) == 0; }),
+            1);
+}
+
 TEST_F(IntensitySourceTest, ApiKeyFromOptionsAndSetApiKeys) {
   server_.on("/v3/carbon-intensity/latest", 200, em_latest("77", "DE"));
   IntensityOptions o;
