@@ -106,6 +106,9 @@ class Tracker {
   void epoch_start();
   void epoch_end();
   void stop();
+  // Abandons the epoch in progress without counting it (e.g. set-up time the
+  // command-line wrapper measured before the wrapped program's first marker).
+  void discard_epoch();
   // Sets API keys for live intensity sources ({"electricitymaps": KEY}).
   void set_api_keys(const std::map<std::string, std::string>& keys);
 

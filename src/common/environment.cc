@@ -1,6 +1,6 @@
-#include <cstdlib>
-
 #include "carbontracker/environment.h"
+
+#include <cstdlib>
 
 extern char** environ;
 

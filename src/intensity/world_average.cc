@@ -13,9 +13,10 @@ class WorldAverage : public IntensitySource {
     v.g_per_kwh = kWorldDefaultIntensity;
     v.source = "world average (2019)";
     v.location = "UNDETECTED";
-    v.default_description = "Live carbon intensity could not be fetched at detected location: "
-                            "Unknown. Defaulted to average carbon intensity for world in 2019 of " +
-                            format_fixed(kWorldDefaultIntensity, 2) + " gCO2/kWh.";
+    v.default_description =
+        "Live carbon intensity could not be fetched at detected location: "
+        "Unknown. Defaulted to average carbon intensity for world in 2019 of " +
+        format_fixed(kWorldDefaultIntensity, 2) + " gCO2/kWh.";
     return v;
   }
   std::optional<IntensityValue> forecast(double) override { return std::nullopt; }

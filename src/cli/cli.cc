@@ -1,0 +1,504 @@
+// Implementation details: the command runs in a child process started with
+// fork/execvp. The parent waits in a poll() loop on a self-pipe written by the
+// SIGCHLD handler and, with --epochs, on the pipe whose write end the child
+// finds in CARBONTRACKER_EPOCH_FD. SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to the
+// wrapper with kill() are forwarded to the child; terminal-generated signals
+// already reach the child through its process group and are not sent twice.
+#include "cli/cli.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "carbontracker/tracker.h"
+#include "output/json.h"
+
+namespace carbontracker {
+
+namespace {
+
+volatile sig_atomic_t g_child_pid = 0;
+int g_sigchld_pipe[2] = {-1, -1};
+
+void on_forwarded_signal(int sig, siginfo_t* info, void*) {
+  // Signals from the terminal (SI_KERNEL) reach the child's process group too.
+  if (g_child_pid > 0 && info && info->si_code == SI_USER) kill(g_child_pid, sig);
+}
+
+void on_sigchld(int) {
+  int saved = errno;
+  if (g_sigchld_pipe[1] >= 0) {
+    char c = 1;
+    [[maybe_unused]] ssize_t n = write(g_sigchld_pipe[1], &c, 1);
+  }
+  errno = saved;
+}
+
+bool parse_double(const std::string& text, double& out) {
+  try {
+    size_t pos = 0;
+    out = std::stod(text, &pos);
+    return pos == text.size();
+  } catch (...) {
+    return false;
+  }
+}
+
+bool parse_int(const std::string& text, int& out) {
+  try {
+    size_t pos = 0;
+    out = std::stoi(text, &pos);
+    return pos == text.size();
+  } catch (...) {
+    return false;
+  }
+}
+
+// Accepts JSON or the original's Python-literal form ({'electricitymaps': 'KEY'}).
+std::optional<std::map<std::string, std::string>> parse_api_keys(std::string text) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      nlohmann::json j = nlohmann::json::parse(text);
+      if (!j.is_object()) return std::nullopt;
+      std::map<std::string, std::string> keys;
+      for (auto& [k, v] : j.items()) {
+        if (!v.is_string()) return std::nullopt;
+        keys[k] = v.get<std::string>();
+      }
+      return keys;
+    } catch (...) {
+      for (char& c : text)
+        if (c == '\'') c = '"';
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string cli_usage(const std::string& prog) {
+  return fmt::format(
+      R"(usage: {0} [options] [--] command [args...]
+       {0} --parse DIR [--format text|json] [--by job|host] [--recursive]
+
+Runs command, measures the energy of the CPU, DRAM and GPUs while it runs,
+converts it to CO2eq and reports it. The exit status is the command's.
+Options end at the first word that is not an option, or at "--".
+
+options:
+  --log_dir DIR             log directory (default ./logs; "" for none)
+  --log_file_prefix P       prefix of the log file names
+  --json FILE               write a machine-readable record of the run
+  --epochs N                the command marks N epochs by writing the lines
+                            "epoch_start" and "epoch_end" to the file descriptor
+                            in $CARBONTRACKER_EPOCH_FD; prediction after epoch 1
+  --components C            all (default), cpu, gpu or gpu,cpu
+  --update-interval S       seconds between sampling ticks (default 10)
+  --pue X                   power usage effectiveness (default 1.58)
+  --region CODE             country or zone for the carbon intensity (e.g. DK, DK-DK2)
+  --offline                 no network access (table values only)
+  --api_keys JSON           e.g. '{{"electricitymaps": "KEY"}}'
+  --devices-by-pid          only GPUs running the command
+  --no-interpretable        omit the "equivalent to ... km" lines
+  --decimal-precision N     digits in the consumption blocks (default 6)
+  --verbose N               0: no output messages on the console (default 1)
+  --sim-cpu NAME --sim-cpu-tdp W [--sim-cpu-util U]
+  --sim-gpu NAME --sim-gpu-watts W [--sim-gpu-util U]
+                            simulated hardware: constant W x U watts
+  --parse DIR               aggregate the logs in DIR instead of running a command
+  --version                 print the version
+  -h, --help                print this help
+)",
+      prog);
+}
+
+std::string parse_cli_args(const std::vector<std::string>& args, CliOptions& o) {
+  size_t i = 1;
+  auto value = [&](const std::string& name, std::string& out) -> std::string {
+    if (i + 1 >= args.size()) return fmt::format("option {} needs a value", name);
+    out = args[++i];
+    return "";
+  };
+  for (; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a.empty() || a[0] != '-' || a == "-") break;
+    std::string name = a, inline_value;
+    bool has_inline = false;
+    if (size_t eq = a.find('='); eq != std::string::npos && a.rfind("--", 0) == 0) {
+      name = a.substr(0, eq);
+      inline_value = a.substr(eq + 1);
+      has_inline = true;
+    }
+    std::string key = name;
+    for (char& c : key)
+      if (c == '_') c = '-';
+    auto get = [&](std::string& out) -> std::string {
+      if (has_inline) {
+        out = inline_value;
+        return "";
+      }
+      return value(name, out);
+    };
+    auto get_double = [&](double& out) -> std::string {
+      std::string text, err = get(text);
+      if (!err.empty()) return err;
+      if (!parse_double(text, out))
+        return fmt::format("option {}: '{}' is not a number", name, text);
+      return "";
+    };
+    auto get_opt_double = [&](std::optional<double>& out) -> std::string {
+      double d = 0;
+      std::string err = get_double(d);
+      if (err.empty()) out = d;
+      return err;
+    };
+    auto get_int = [&](int& out) -> std::string {
+      std::string text, err = get(text);
+      if (!err.empty()) return err;
+      if (!parse_int(text, out))
+        return fmt::format("option {}: '{}' is not an integer", name, text);
+      return "";
+    };
+    std::string err, text;
+    if (key == "-h" || key == "--help") {
+      o.help = true;
+    } else if (key == "--version") {
+      o.version = true;
+    } else if (key == "--log-dir") {
+      err = get(o.log_dir);
+    } else if (key == "--log-file-prefix") {
+      err = get(o.log_file_prefix);
+    } else if (key == "--api-keys") {
+      err = get(o.api_keys_text);
+    } else if (key == "--sim-cpu") {
+      err = get(text);
+      o.sim_cpu = text;
+    } else if (key == "--sim-gpu") {
+      err = get(text);
+      o.sim_gpu = text;
+    } else if (key == "--sim-cpu-tdp") {
+      err = get_opt_double(o.sim_cpu_tdp);
+    } else if (key == "--sim-cpu-util") {
+      err = get_opt_double(o.sim_cpu_util);
+    } else if (key == "--sim-gpu-watts") {
+      err = get_opt_double(o.sim_gpu_watts);
+    } else if (key == "--sim-gpu-util") {
+      err = get_opt_double(o.sim_gpu_util);
+    } else if (key == "--components") {
+      err = get(o.components);
+    } else if (key == "--update-interval") {
+      err = get_double(o.update_interval);
+    } else if (key == "--pue") {
+      err = get_double(o.pue);
+    } else if (key == "--json") {
+      err = get(o.json_path);
+    } else if (key == "--verbose") {
+      err = get_int(o.verbose);
+    } else if (key == "--decimal-precision") {
+      err = get_int(o.decimal_precision);
+    } else if (key == "--epochs") {
+      err = get_int(o.epochs);
+      if (err.empty() && o.epochs <= 0) err = "option --epochs needs a number > 0";
+    } else if (key == "--region") {
+      err = get(o.region);
+    } else if (key == "--offline") {
+      o.offline = true;
+    } else if (key == "--devices-by-pid") {
+      o.devices_by_pid = true;
+    } else if (key == "--no-interpretable") {
+      o.interpretable = false;
+    } else if (key == "--parse") {
+      err = get(text);
+      o.parse_args.push_back(text);
+      // Everything after --parse DIR belongs to the parser.
+      for (++i; i < args.size(); ++i) o.parse_args.push_back(args[i]);
+      return "";
+    } else {
+      return fmt::format(
+          "unknown option {} (options of the command go after the command name or after --)", a);
+    }
+    if (!err.empty()) return err;
+  }
+  for (; i < args.size(); ++i) o.command.push_back(args[i]);
+  return "";
+}
+
+namespace {
+
+struct ChildResult {
+  bool started = false;
+  int start_errno = 0;
+  int exit_status = 0;  // the wrapper's exit status for it
+  int code = -1;        // exit code, or -1
+  int signal = 0;       // terminating signal, or 0
+};
+
+void set_cloexec_nonblock(int fd, bool nonblock) {
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (nonblock) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// Starts the command and waits for it, calling on_line for each line the
+// child writes on the epoch pipe (when epoch markers are enabled).
+ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
+                      const std::function<void(const std::string&)>& on_line) {
+  ChildResult result;
+  int status_pipe[2], epoch_pipe[2] = {-1, -1};
+  if (pipe(status_pipe) != 0 || pipe(g_sigchld_pipe) != 0) {
+    result.start_errno = errno;
+    return result;
+  }
+  set_cloexec_nonblock(status_pipe[0], false);
+  set_cloexec_nonblock(status_pipe[1], false);
+  set_cloexec_nonblock(g_sigchld_pipe[0], true);
+  set_cloexec_nonblock(g_sigchld_pipe[1], true);
+  if (epoch_fd) {
+    if (pipe(epoch_pipe) != 0) {
+      result.start_errno = errno;
+      return result;
+    }
+    set_cloexec_nonblock(epoch_pipe[0], true);
+  }
+
+  struct sigaction sa {};
+  sa.sa_handler = on_sigchld;
+  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGCHLD, &sa, nullptr);
+  struct sigaction fwd {};
+  fwd.sa_sigaction = on_forwarded_signal;
+  fwd.sa_flags = SA_RESTART | SA_SIGINFO;
+  sigemptyset(&fwd.sa_mask);
+  const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  struct sigaction old[6];
+  for (int k = 0; k < 6; ++k) sigaction(forwarded[k], &fwd, &old[k]);
+
+  std::vector<char*> argv;
+  for (const std::string& s : command) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+  std::string fd_env = epoch_fd ? std::to_string(epoch_pipe[1]) : "";
+
+  pid_t pid = fork();
+  if (pid == 0) {
+    for (int k = 0; k < 6; ++k) sigaction(forwarded[k], &old[k], nullptr);
+    signal(SIGCHLD, SIG_DFL);
+    if (epoch_fd) setenv("CARBONTRACKER_EPOCH_FD", fd_env.c_str(), 1);
+    execvp(argv[0], argv.data());
+    int e = errno;
+    [[maybe_unused]] ssize_t n = write(status_pipe[1], &e, sizeof e);
+    _exit(127);
+  }
+  close(status_pipe[1]);
+  if (epoch_fd) close(epoch_pipe[1]);
+  if (pid < 0) {
+    result.start_errno = errno;
+    close(status_pipe[0]);
+    return result;
+  }
+  g_child_pid = pid;
+  int exec_errno = 0;
+  ssize_t n;
+  do {
+    n = read(status_pipe[0], &exec_errno, sizeof exec_errno);
+  } while (n < 0 && errno == EINTR);
+  close(status_pipe[0]);
+  result.started = n == 0;
+  if (n > 0) result.start_errno = exec_errno;
+
+  std::string buffer;
+  auto drain_epoch_pipe = [&] {
+    if (epoch_pipe[0] < 0) return;
+    char chunk[512];
+    for (;;) {
+      ssize_t r = read(epoch_pipe[0], chunk, sizeof chunk);
+      if (r <= 0) {
+        if (r == 0) {  // every writer closed it
+          close(epoch_pipe[0]);
+          epoch_pipe[0] = -1;
+        }
+        break;
+      }
+      buffer.append(chunk, r);
+      size_t nl;
+      while ((nl = buffer.find('\n')) != std::string::npos) {
+        std::string line = buffer.substr(0, nl);
+        buffer.erase(0, nl + 1);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        on_line(line);
+      }
+    }
+  };
+
+  int wstatus = 0;
+  for (;;) {
+    pid_t w = waitpid(pid, &wstatus, WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) break;
+    pollfd fds[2] = {{g_sigchld_pipe[0], POLLIN, 0}, {epoch_pipe[0], POLLIN, 0}};
+    poll(fds, epoch_pipe[0] >= 0 ? 2 : 1, 250);
+    char sink[64];
+    while (read(g_sigchld_pipe[0], sink, sizeof sink) > 0) {
+    }
+    drain_epoch_pipe();
+  }
+  drain_epoch_pipe();  // markers written just before exit
+  if (epoch_pipe[0] >= 0) close(epoch_pipe[0]);
+  g_child_pid = 0;
+  for (int k = 0; k < 6; ++k) sigaction(forwarded[k], &old[k], nullptr);
+  signal(SIGCHLD, SIG_DFL);
+  close(g_sigchld_pipe[0]);
+  close(g_sigchld_pipe[1]);
+  g_sigchld_pipe[0] = g_sigchld_pipe[1] = -1;
+
+  if (!result.started) {
+    result.exit_status = result.start_errno == ENOENT ? 127 : 126;
+  } else if (WIFEXITED(wstatus)) {
+    result.code = WEXITSTATUS(wstatus);
+    result.exit_status = result.code;
+  } else if (WIFSIGNALED(wstatus)) {
+    result.signal = WTERMSIG(wstatus);
+    result.exit_status = 128 + result.signal;
+  }
+  return result;
+}
+
+int run_tracked(const CliOptions& o, std::ostream& err) {
+  TrackerOptions t;
+  t.epochs = o.epochs > 0 ? o.epochs : 1;
+  t.epochs_before_pred = o.epochs > 0 ? 1 : 0;
+  t.monitor_epochs = t.epochs;
+  t.update_interval = o.update_interval;
+  t.log_dir = o.log_dir;
+  t.log_file_prefix = o.log_file_prefix;
+  t.components = o.components;
+  t.pue = o.pue;
+  t.verbose = o.verbose;
+  t.decimal_precision = o.decimal_precision;
+  t.region = o.region;
+  t.offline = o.offline;
+  t.devices_by_pid = o.devices_by_pid;
+  t.interpretable = o.interpretable;
+  t.sim_cpu = o.sim_cpu;
+  t.sim_cpu_tdp = o.sim_cpu_tdp;
+  t.sim_cpu_util = o.sim_cpu_util;
+  t.sim_gpu = o.sim_gpu;
+  t.sim_gpu_watts = o.sim_gpu_watts;
+  t.sim_gpu_util = o.sim_gpu_util;
+  if (!o.api_keys_text.empty()) {
+    auto keys = parse_api_keys(o.api_keys_text);
+    if (!keys) {
+      err << "carbontracker: --api_keys expects a JSON object such as "
+             "'{\"electricitymaps\": \"KEY\"}'\n";
+      return 2;
+    }
+    t.api_keys = *keys;
+  }
+
+  std::unique_ptr<Tracker> tracker;
+  try {
+    tracker = std::make_unique<Tracker>(t);
+  } catch (const Error& e) {
+    err << "carbontracker: " << e.what() << "\n";
+    return 70;
+  }
+
+  bool markers = o.epochs > 0;
+  bool implicit_epoch = true;  // the whole run, until the first marker
+  bool in_marked_epoch = false;
+  bool warned_line = false;
+  int exit_status = 0;
+  ChildResult child;
+  try {
+    tracker->epoch_start();
+    child = run_child(o.command, markers, [&](const std::string& line) {
+      if (line == "epoch_start") {
+        if (implicit_epoch) tracker->discard_epoch();
+        implicit_epoch = false;
+        tracker->epoch_start();
+        in_marked_epoch = true;
+      } else if (line == "epoch_end") {
+        implicit_epoch = false;
+        tracker->epoch_end();
+        in_marked_epoch = false;
+      } else if (!warned_line) {
+        warned_line = true;
+        err << "carbontracker: ignoring unknown line on CARBONTRACKER_EPOCH_FD: '" << line
+            << "' (expected epoch_start or epoch_end)\n";
+      }
+    });
+    if (!child.started)
+      err << "carbontracker: cannot run '" << (o.command.empty() ? "" : o.command[0])
+          << "': " << std::strerror(child.start_errno)
+          << (child.start_errno == ENOENT ? " (check the command name and PATH)" : "") << "\n";
+    exit_status = child.exit_status;
+    if (markers && implicit_epoch && child.started)
+      err << "carbontracker: the command wrote no epoch markers on CARBONTRACKER_EPOCH_FD; the "
+             "whole run is reported as one epoch.\n";
+    if (!markers || implicit_epoch) {
+      tracker->epoch_end();
+    }
+    (void)in_marked_epoch;
+    tracker->stop();
+  } catch (const Error& e) {
+    err << "carbontracker: " << e.what() << "\n";
+    exit_status = 70;
+  }
+
+  if (!o.json_path.empty()) {
+    nlohmann::json record = run_to_json(tracker->result());
+    record["command"] = o.command;
+    record["exit_status"] = exit_status;
+    record["command_started"] = child.started;
+    if (child.signal) record["signal"] = child.signal;
+    try {
+      write_json_file(o.json_path, record);
+    } catch (const Error& e) {
+      err << "carbontracker: " << e.what() << "\n";
+      if (exit_status == 0) exit_status = 70;
+    }
+  }
+  return exit_status;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args) {
+  std::string prog = args.empty() ? "carbontracker" : args[0];
+  if (size_t slash = prog.rfind('/'); slash != std::string::npos) prog = prog.substr(slash + 1);
+  CliOptions o;
+  std::string error = parse_cli_args(args, o);
+  if (!error.empty()) {
+    std::cerr << prog << ": " << error << "\n"
+              << "Try '" << prog << " --help'.\n";
+    return 2;
+  }
+  if (o.help) {
+    std::cout << cli_usage(prog);
+    return 0;
+  }
+  if (o.version) {
+    std::cout << "carbontracker " << version() << "\n";
+    return 0;
+  }
+  if (o.command.empty()) {
+    std::cerr << prog << ": no command given\n" << cli_usage(prog);
+    return 2;
+  }
+  return run_tracked(o, std::cerr);
+}
+
+}  // namespace carbontracker

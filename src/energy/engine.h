@@ -1,0 +1,61 @@
+// The energy engine: turns sensor readings into joules per device.
+//
+// Counter devices: each new reading adds the delta to the previous reading,
+// with wraparound handled against the counter's range. A backwards jump that
+// one wrap cannot explain at a plausible power (max_power_w) is a reset
+// (driver reload, suspend): that interval is dropped and reported.
+// Power devices: integrated by the trapezoid rule on the readings' timestamps.
+//
+// Each added amount of energy is also multiplied by the carbon intensity
+// valid at that reading, so CO2 is time-aligned with energy.
+// Not thread-safe: the sampler serialises calls.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sensors/sensor.h"
+
+namespace carbontracker {
+
+class EnergyEngine {
+ public:
+  explicit EnergyEngine(std::vector<SensorDevice> devices);
+
+  // Applies a reading of device i taken at t_s (steady clock). Messages about
+  // what happened (a dropped reset, a lost device) are appended to `events`.
+  void apply(size_t i, double t_s, const Reading& reading, double intensity_g_per_kwh,
+             std::vector<std::string>& events);
+  // Forgets the last reading of device i, so the time until its next reading
+  // is not counted (used while a device is not selected).
+  void pause(size_t i);
+
+  double energy_j(size_t i) const { return state_[i].energy_j; }
+  double co2_g(size_t i) const { return state_[i].co2_g; }
+  bool lost(size_t i) const { return state_[i].lost; }
+  bool has_reading(size_t i) const { return state_[i].has_last; }
+  size_t size() const { return devices_.size(); }
+  const SensorDevice& device(size_t i) const { return devices_[i]; }
+
+  // Longest interval between two readings that keeps every counter from
+  // wrapping twice unseen and meets every device's own max_interval_s.
+  double max_safe_interval_s() const;
+
+ private:
+  struct State {
+    bool has_last = false;
+    bool lost = false;
+    uint64_t last_counter = 0;
+    double last_power_w = 0;
+    double last_t_s = 0;
+    double energy_j = 0;
+    double co2_g = 0;
+  };
+  void add(size_t i, double joules, double intensity_g_per_kwh);
+
+  std::vector<SensorDevice> devices_;
+  std::vector<State> state_;
+};
+
+}  // namespace carbontracker

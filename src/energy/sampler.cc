@@ -1,0 +1,155 @@
+#include "energy/sampler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/clock.h"
+
+namespace carbontracker {
+
+namespace {
+// Shortest tick, whatever the devices ask for.
+constexpr double kMinTickS = 0.005;
+// How often devices_by_pid selections are re-checked.
+constexpr double kSelectionRecheckS = 2.0;
+
+std::vector<SensorDevice> all_devices(const std::vector<std::unique_ptr<Sensor>>& sensors) {
+  std::vector<SensorDevice> out;
+  for (const auto& s : sensors)
+    for (const SensorDevice& d : s->devices()) out.push_back(d);
+  return out;
+}
+}  // namespace
+
+Sampler::Sampler(std::vector<std::unique_ptr<Sensor>> sensors, IntensitySource* intensity,
+                 const Clock& clock, double update_interval_s,
+                 std::function<void(const std::string&)> say)
+    : sensors_(std::move(sensors)),
+      engine_(all_devices(sensors_)),
+      intensity_(intensity),
+      clock_(clock),
+      say_(std::move(say)) {
+  for (const auto& s : sensors_) {
+    first_device_.push_back(infos_.size());
+    for (const SensorDevice& d : s->devices()) infos_.push_back(d.info);
+  }
+  selected_.assign(infos_.size(), true);
+  tick_s_ = std::max(kMinTickS, std::min(update_interval_s, engine_.max_safe_interval_s()));
+}
+
+Sampler::~Sampler() { stop(); }
+
+void Sampler::start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    read_all_locked(clock_.steady_s());
+  }
+  std::lock_guard<std::mutex> lock(thread_mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Sampler::stop() {
+  {
+    std::lock_guard<std::mutex> lock(thread_mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Sampler::run() {
+  std::unique_lock<std::mutex> lock(thread_mu_);
+  auto next = std::chrono::steady_clock::now();
+  const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(tick_s_));
+  while (!stopping_) {
+    next += tick;
+    auto now = std::chrono::steady_clock::now();
+    if (next < now) next = now + tick;  // fell behind: do not burst
+    if (cv_.wait_until(lock, next, [this] { return stopping_; })) break;
+    lock.unlock();
+    {
+      std::lock_guard<std::mutex> guard(mu_);
+      read_all_locked(clock_.steady_s());
+      ++ticks_;
+    }
+    lock.lock();
+  }
+}
+
+void Sampler::say_once(const std::string& message) {
+  if (said_.insert(message).second && say_) say_(message);
+}
+
+void Sampler::read_all_locked(double t_s) {
+  IntensityValue iv = intensity_ ? intensity_->current() : IntensityValue{};
+  if (intensity_ &&
+      (intensities_.empty() || intensities_.back().g_per_kwh != iv.g_per_kwh ||
+       intensities_.back().source != iv.source || intensities_.back().location != iv.location)) {
+    IntensityRecord rec;
+    rec.g_per_kwh = iv.g_per_kwh;
+    rec.unix_time_s = clock_.unix_s();
+    rec.source = iv.source;
+    rec.location = iv.location;
+    rec.forecast = iv.forecast;
+    intensities_.push_back(rec);
+  }
+  bool recheck = t_s - last_selection_s_ >= kSelectionRecheckS;
+  if (recheck) last_selection_s_ = t_s;
+  std::vector<std::string> events;
+  for (size_t s = 0; s < sensors_.size(); ++s) {
+    Sensor& sensor = *sensors_[s];
+    size_t n = sensor.devices().size();
+    size_t base = first_device_[s];
+    if (recheck) {
+      std::vector<bool> sel = sensor.selected();
+      for (size_t d = 0; d < n && d < sel.size(); ++d) selected_[base + d] = sel[d];
+    }
+    readings_.assign(n, Reading{});
+    sensor.read(readings_);
+    for (size_t d = 0; d < n; ++d) {
+      if (!selected_[base + d]) {
+        engine_.pause(base + d);
+        continue;
+      }
+      const Reading& r = readings_[d];
+      if (r.status == ReadStatus::kRetry && !r.message.empty())
+        say_once(infos_[base + d].name + ": " + r.message);
+      engine_.apply(base + d, t_s, r, iv.g_per_kwh, events);
+    }
+  }
+  for (const std::string& e : events) say_once(e);
+}
+
+Snapshot Sampler::sample_now() {
+  std::lock_guard<std::mutex> lock(mu_);
+  double t = clock_.steady_s();
+  read_all_locked(t);
+  Snapshot snap;
+  snap.steady_s = t;
+  snap.unix_s = clock_.unix_s();
+  for (size_t i = 0; i < engine_.size(); ++i) {
+    snap.energy_j.push_back(engine_.energy_j(i));
+    snap.co2_g.push_back(engine_.co2_g(i));
+    snap.lost.push_back(engine_.lost(i));
+  }
+  return snap;
+}
+
+std::vector<IntensityRecord> Sampler::intensities() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return intensities_;
+}
+
+IntensityValue Sampler::current_intensity() {
+  return intensity_ ? intensity_->current() : IntensityValue{};
+}
+
+uint64_t Sampler::ticks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ticks_;
+}
+
+}  // namespace carbontracker

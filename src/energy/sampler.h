@@ -1,0 +1,85 @@
+// The sampling thread. It owns the sensors and the energy engine, reads every
+// device at each tick and whenever the caller asks for a snapshot (epoch
+// boundaries), and takes the carbon intensity valid at each reading.
+//
+// Implementation details: one mutex serialises sensor reads and engine
+// updates, so a caller's snapshot waits at most for one read in flight.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "carbontracker/results.h"
+#include "energy/engine.h"
+#include "intensity/source.h"
+#include "sensors/sensor.h"
+
+namespace carbontracker {
+
+class Clock;
+
+struct Snapshot {
+  double steady_s = 0;
+  double unix_s = 0;
+  std::vector<double> energy_j;  // accumulated per device since start
+  std::vector<double> co2_g;
+  std::vector<bool> lost;
+};
+
+class Sampler {
+ public:
+  // say(message) is called (from any thread) once per distinct message.
+  Sampler(std::vector<std::unique_ptr<Sensor>> sensors, IntensitySource* intensity,
+          const Clock& clock, double update_interval_s,
+          std::function<void(const std::string&)> say);
+  ~Sampler();  // stops and joins the thread
+
+  const std::vector<DeviceInfo>& devices() const { return infos_; }
+  // Seconds between two ticks of the thread.
+  double tick_interval_s() const { return tick_s_; }
+
+  void start();
+  void stop();
+  // Reads every device now and returns the accumulated figures.
+  Snapshot sample_now();
+  // The intensity values used so far, each from when it was first used.
+  std::vector<IntensityRecord> intensities() const;
+  // The current intensity value (what the next reading would use).
+  IntensityValue current_intensity();
+  uint64_t ticks() const;
+
+ private:
+  void run();
+  void read_all_locked(double t_s);
+  void say_once(const std::string& message);
+
+  std::vector<std::unique_ptr<Sensor>> sensors_;
+  std::vector<size_t> first_device_;  // index of each sensor's first device
+  std::vector<DeviceInfo> infos_;
+  EnergyEngine engine_;
+  IntensitySource* intensity_;
+  const Clock& clock_;
+  double tick_s_;
+  std::function<void(const std::string&)> say_;
+
+  mutable std::mutex mu_;  // guards everything below and sensor reads
+  std::vector<Reading> readings_;
+  std::vector<bool> selected_;
+  double last_selection_s_ = -1e300;
+  std::vector<IntensityRecord> intensities_;
+  std::set<std::string> said_;
+  uint64_t ticks_ = 0;
+
+  std::mutex thread_mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace carbontracker

@@ -1,0 +1,50 @@
+#include "output/report.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "common/format.h"
+
+namespace carbontracker {
+
+std::string consumption_block(const std::string& description, double duration_s, double energy_kwh,
+                              double co2_g, int precision, bool interpretable) {
+  std::string text =
+      fmt::format("\n{}\n\tTime:\t{}\n\tEnergy:\t{:.{}f} kWh\n\tCO2eq:\t{:.{}f} g", description,
+                  format_duration(duration_s), energy_kwh, precision, co2_g, precision);
+  if (interpretable && std::isfinite(co2_g) && co2_g >= 0)
+    text += fmt::format("\n\tThis is equivalent to:\n\t{:.{}f} km travelled by car",
+                        co2_g / kCarGramsPerKm, precision);
+  return text;
+}
+
+std::string components_line(const std::vector<DeviceInfo>& devices) {
+  std::string line = "The following components were found:";
+  for (ComponentKind kind : {ComponentKind::kGpu, ComponentKind::kCpu}) {
+    std::string names;
+    for (const DeviceInfo& d : devices) {
+      if (d.component != kind) continue;
+      if (!names.empty()) names += ", ";
+      names += d.name;
+    }
+    if (names.empty()) continue;
+    std::string upper = kind == ComponentKind::kGpu ? "GPU" : "CPU";
+    line += fmt::format(" {} with device(s) {}.", upper, names);
+  }
+  return line;
+}
+
+std::string python_number(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15)
+    return fmt::format("{}", static_cast<long long>(v));
+  return python_float_repr(v);
+}
+
+std::string python_list(const std::vector<double>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + python_number(values[i]);
+  return out + "]";
+}
+
+}  // namespace carbontracker

@@ -1,0 +1,29 @@
+// Text of the original's console and log messages (behaviour document §1.4,
+// §3.1, §4.5, §4.6, §5), formatted from the result structures.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "carbontracker/results.h"
+
+namespace carbontracker {
+
+// EEA 2020 average of new passenger cars: 107.5 gCO2eq per km.
+inline constexpr double kCarGramsPerKm = 107.5;
+
+// "\n{description}\n\tTime:\t...\n\tEnergy:\t... kWh\n\tCO2eq:\t... g" and, when
+// interpretable, "\n\tThis is equivalent to:\n\t{km} km travelled by car".
+std::string consumption_block(const std::string& description, double duration_s, double energy_kwh,
+                              double co2_g, int precision, bool interpretable);
+
+// "The following components were found: GPU with device(s) A, B. CPU with device(s) cpu:0."
+std::string components_line(const std::vector<DeviceInfo>& devices);
+
+// Python's repr of a JSON-like number: "481" for integral values, else "151.6503".
+std::string python_number(double value);
+
+// "[481]", "[151.6503, 123]": Python's repr of the list of values.
+std::string python_list(const std::vector<double>& values);
+
+}  // namespace carbontracker

@@ -1,0 +1,72 @@
+#include "tracker/options.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cmath>
+#include <sstream>
+
+namespace carbontracker {
+
+namespace {
+
+Error invalid(const std::string& message) { return Error(ErrorCode::kInvalidArgument, message); }
+
+}  // namespace
+
+EffectiveOptions validate_options(const TrackerOptions& o) {
+  EffectiveOptions eff;
+  if (o.epochs <= 0)
+    throw invalid(fmt::format("Argument epochs expected a value > 0, got {}.", o.epochs));
+  eff.epochs_before_pred = o.epochs_before_pred < 0 ? o.epochs : o.epochs_before_pred;
+  eff.monitor_epochs = o.monitor_epochs < 0 ? o.epochs : o.monitor_epochs;
+  if (eff.monitor_epochs == 0 || eff.monitor_epochs < eff.epochs_before_pred)
+    throw invalid(fmt::format(
+        "Argument monitor_epochs expected a value in {{-1, >0, >=epochs_before_pred}}, got {}.",
+        o.monitor_epochs));
+  if (!(o.update_interval > 0) || !std::isfinite(o.update_interval))
+    throw invalid(fmt::format("Argument update_interval expected a number of seconds > 0, got {}.",
+                              o.update_interval));
+  if (!(o.pue >= 1.0) || !std::isfinite(o.pue))
+    throw invalid(fmt::format("Argument pue expected a number >= 1, got {}.", o.pue));
+  if (o.decimal_precision < 0 || o.decimal_precision > 30)
+    throw invalid(fmt::format("Argument decimal_precision expected a value in 0..30, got {}.",
+                              o.decimal_precision));
+  if (!(o.intensity_refresh_interval > 0))
+    throw invalid("Argument intensity_refresh_interval expected a number of seconds > 0.");
+  if (o.sim_cpu && !o.sim_cpu_tdp)
+    throw invalid(
+        "When using simulated CPU (sim_cpu), you must also specify the CPU TDP (sim_cpu_tdp)");
+  if (o.sim_gpu && !o.sim_gpu_watts)
+    throw invalid(
+        "When using simulated GPU (sim_gpu), you must also specify the GPU power consumption "
+        "(sim_gpu_watts)");
+
+  std::string spec;
+  for (char c : o.components)
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      spec += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool gpu = false, cpu = false;
+  std::stringstream ss(spec);
+  std::string name;
+  while (std::getline(ss, name, ',')) {
+    if (name == "all") {
+      gpu = cpu = true;
+    } else if (name == "gpu") {
+      gpu = eff.gpu_explicit = true;
+    } else if (name == "cpu") {
+      cpu = eff.cpu_explicit = true;
+    } else {
+      throw invalid(fmt::format(
+          "Component name {} is invalid. Components must be 'all', 'cpu', 'gpu' or 'gpu,cpu'.",
+          name.empty() ? "''" : name));
+    }
+  }
+  if (!gpu && !cpu)
+    throw invalid("Argument components is empty; use 'all', 'cpu', 'gpu' or 'gpu,cpu'.");
+  if (gpu) eff.components.push_back(ComponentKind::kGpu);
+  if (cpu) eff.components.push_back(ComponentKind::kCpu);
+  return eff;
+}
+
+}  // namespace carbontracker

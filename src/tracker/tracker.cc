@@ -1,0 +1,538 @@
+// Implementation details: the Impl holds the logger, the sampler (sensors,
+// energy engine, sampling thread) and the intensity source. Epochs are
+// windows between two snapshots of the sampler's accumulated energy; the
+// snapshots read every counter, so per-epoch energy is exact whatever the
+// sampling interval. Public methods run on the caller's thread; the sampler's
+// thread only reads sensors and says messages through the logger.
+#include "carbontracker/tracker.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <iostream>
+#include <mutex>
+#include <random>
+
+#include "common/clock.h"
+#include "common/format.h"
+#include "energy/sampler.h"
+#include "intensity/source.h"
+#include "output/json.h"
+#include "output/logger.h"
+#include "output/report.h"
+#include "sensors/sensor_table.h"
+#include "sensors/simulated.h"
+#include "tracker/options.h"
+
+#ifndef CT_VERSION
+#define CT_VERSION "0.0.0"
+#endif
+
+namespace carbontracker {
+
+const char* version() { return CT_VERSION; }
+
+namespace {
+
+constexpr double kJoulesPerKwh = 3.6e6;
+constexpr double kDefaultPue = 1.58;
+
+long random_logger_id() {
+  std::random_device rd;
+  return std::uniform_int_distribution<long>(1, 999999)(rd);
+}
+
+std::optional<std::string> read_stdin_line() {
+  std::string line;
+  if (!std::getline(std::cin, line)) return std::nullopt;
+  return line;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+class Tracker::Impl {
+ public:
+  explicit Impl(TrackerOptions options);
+  ~Impl();
+
+  void epoch_start();
+  void epoch_end();
+  void stop();
+  void discard_epoch();
+  void set_api_keys(const std::map<std::string, std::string>& keys);
+  RunResult result() const;
+  bool monitoring() const { return monitoring_; }
+
+ private:
+  void setup();
+  void find_devices(std::vector<std::unique_ptr<Sensor>>& sensors);
+  void handle_error(const std::exception& e);
+  template <typename F>
+  void guarded(F&& body);
+  EpochRecord make_epoch(const Snapshot& start, const Snapshot& end, int index, bool partial);
+  void log_epoch(const EpochRecord& e);
+  void predict();
+  void confirm();
+  void finish(bool interrupted);
+  void shutdown();
+  std::string location() const;
+
+  TrackerOptions opt_;
+  EffectiveOptions eff_;
+  Environment env_;
+  const Clock& clock_ = SystemClock::instance();
+  std::ostream& console_;
+  std::unique_ptr<Logger> logger_;
+  std::unique_ptr<IntensitySource> intensity_;
+  std::unique_ptr<Sampler> sampler_;
+
+  mutable std::mutex mu_;  // guards the results below for result()
+  RunResult run_;
+  bool monitoring_ = false;
+  bool in_epoch_ = false;
+  int completed_ = 0;
+  Snapshot epoch_start_snap_;
+};
+
+Tracker::Impl::Impl(TrackerOptions options)
+    : opt_(std::move(options)), console_(opt_.console ? *opt_.console : std::cout) {
+  eff_ = validate_options(opt_);
+  env_ = opt_.environment ? *opt_.environment : Environment::from_process_env();
+  run_.pue = opt_.pue;
+  run_.planned_epochs = opt_.epochs;
+  try {
+    setup();
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kInvalidArgument || !opt_.ignore_errors) throw;
+    handle_error(e);
+  }
+}
+
+Tracker::Impl::~Impl() {
+  try {
+    if (monitoring_) stop();
+  } catch (...) {
+  }
+  shutdown();
+}
+
+void Tracker::Impl::setup() {
+  // Simulated devices are validated first: their errors are option errors.
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  std::vector<std::string> banners;
+  for (ComponentKind kind : eff_.components) {
+    if (kind == ComponentKind::kCpu && opt_.sim_cpu) {
+      sensors.push_back(
+          make_simulated_sensor(kind, *opt_.sim_cpu, *opt_.sim_cpu_tdp, opt_.sim_cpu_util));
+      banners.push_back(
+          simulated_banner(kind, *opt_.sim_cpu, *opt_.sim_cpu_tdp, opt_.sim_cpu_util));
+    }
+    if (kind == ComponentKind::kGpu && opt_.sim_gpu) {
+      sensors.push_back(
+          make_simulated_sensor(kind, *opt_.sim_gpu, *opt_.sim_gpu_watts, opt_.sim_gpu_util));
+      banners.push_back(
+          simulated_banner(kind, *opt_.sim_gpu, *opt_.sim_gpu_watts, opt_.sim_gpu_util));
+    }
+  }
+
+  LoggerOptions lo;
+  lo.console = &console_;
+  lo.verbose = opt_.verbose;
+  lo.log_dir = opt_.log_dir;
+  lo.prefix = opt_.log_file_prefix;
+  lo.clock = &clock_;
+  lo.pid = static_cast<long>(getpid());
+  lo.logger_id = random_logger_id();
+  logger_ = std::make_unique<Logger>(lo);
+  logger_->info(fmt::format("carbontracker version {}", version()));
+  if (opt_.pue == kDefaultPue)
+    logger_->info(
+        "Only predicted and actual consumptions are multiplied by a PUE coefficient of 1.58 "
+        "(Daniel Bizo, 2023, Uptime Institute Global Data Center Survey).");
+  else
+    logger_->info(fmt::format(
+        "Only predicted and actual consumptions are multiplied by a PUE coefficient of {} (set by "
+        "the user).",
+        python_float_repr(opt_.pue)));
+  for (const std::string& b : banners) logger_->print(b);
+
+  find_devices(sensors);
+
+  IntensityOptions io;
+  io.env = &env_;
+  io.clock = &clock_;
+  io.region = opt_.region;
+  io.offline = opt_.offline || env_.offline;
+  io.refresh_interval_s = opt_.intensity_refresh_interval;
+  io.api_keys = opt_.api_keys;
+  intensity_ = make_intensity_source(io);
+  if (!opt_.api_keys.empty()) intensity_->set_api_keys(opt_.api_keys);
+  for (const std::string& note : intensity_->notes()) {
+    logger_->info(note);
+    logger_->output(note);
+  }
+
+  sampler_ = std::make_unique<Sampler>(std::move(sensors), intensity_.get(), clock_,
+                                       opt_.update_interval, [this](const std::string& m) {
+                                         logger_->err(LogLevel::kWarning, m, "CarbonTrackerThread");
+                                         std::lock_guard<std::mutex> lock(mu_);
+                                         run_.messages.push_back(m);
+                                       });
+  run_.devices = sampler_->devices();
+  std::string line = components_line(run_.devices);
+  logger_->info(line);
+  logger_->output(line);
+  for (const DeviceInfo& d : run_.devices)
+    if (d.provenance == Provenance::kEstimated) {
+      std::string note = fmt::format("{} is estimated, not measured: {}.", d.name, d.source);
+      logger_->info(note);
+      logger_->output(note);
+    }
+  sampler_->start();
+  logger_->info("Monitoring thread started.");
+  monitoring_ = true;
+}
+
+void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) {
+  ProbeContext ctx;
+  ctx.env = &env_;
+  ctx.clock = &clock_;
+  ctx.tracked_pid = opt_.tracked_pid ? opt_.tracked_pid : static_cast<int>(getpid());
+  ctx.devices_by_pid = opt_.devices_by_pid;
+  for (ComponentKind kind : eff_.components) {
+    if ((kind == ComponentKind::kCpu && opt_.sim_cpu) ||
+        (kind == ComponentKind::kGpu && opt_.sim_gpu))
+      continue;
+    std::vector<std::string> reasons;
+    bool found = false;
+    for (const SensorEntry& entry : sensor_table()) {
+      if (entry.component != kind) continue;
+      if (kind == ComponentKind::kCpu && found) break;
+      ProbeResult probe = entry.probe(ctx);
+      for (const std::string& w : probe.warnings) {
+        logger_->err(LogLevel::kWarning, w);
+        run_.messages.push_back(w);
+      }
+      for (const std::string& n : probe.notes) logger_->info(n);
+      if (probe.sensor && !probe.sensor->devices().empty()) {
+        sensors.push_back(std::move(probe.sensor));
+        found = true;
+      } else if (!probe.unavailable_reason.empty()) {
+        reasons.push_back(probe.unavailable_reason);
+      }
+    }
+    if (found) continue;
+    std::string why = reasons.empty() ? "no sensor for this component is available" : "";
+    for (size_t i = 0; i < reasons.size(); ++i) why += (i ? "; " : "") + reasons[i];
+    bool explicit_request = kind == ComponentKind::kGpu ? eff_.gpu_explicit : eff_.cpu_explicit;
+    if (explicit_request)
+      throw Error(
+          ErrorCode::kComponent,
+          fmt::format("No {}(s) available: {}.", kind == ComponentKind::kGpu ? "GPU" : "CPU", why));
+    std::string note =
+        fmt::format("No {} found: {}.", kind == ComponentKind::kGpu ? "GPU" : "CPU", why);
+    logger_->info(note);
+    logger_->output(note);
+  }
+  if (sensors.empty())
+    throw Error(ErrorCode::kComponent,
+                "No components were available. carbontracker measures Intel and AMD CPUs through "
+                "RAPL, NVIDIA and AMD GPUs, and estimates the CPU elsewhere.");
+}
+
+void Tracker::Impl::handle_error(const std::exception& e) {
+  std::string text = e.what();
+  if (opt_.ignore_errors)
+    text = "Ignored error: " + text + "\nContinued training without monitoring...";
+  if (logger_) {
+    logger_->err(LogLevel::kCritical, text);
+    logger_->output(text);
+  } else {
+    console_ << "CarbonTracker: CRITICAL - " << text << std::endl;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    run_.messages.push_back(text);
+  }
+  monitoring_ = false;
+  shutdown();
+}
+
+template <typename F>
+void Tracker::Impl::guarded(F&& body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kUserQuit) throw;
+    handle_error(e);
+    if (!opt_.ignore_errors) throw;
+  } catch (const std::exception& e) {
+    handle_error(e);
+    if (!opt_.ignore_errors) throw Error(ErrorCode::kInternal, e.what());
+  }
+}
+
+void Tracker::Impl::shutdown() {
+  if (sampler_) sampler_->stop();
+}
+
+std::string Tracker::Impl::location() const {
+  auto recs = sampler_ ? sampler_->intensities() : std::vector<IntensityRecord>{};
+  return recs.empty() ? "UNDETECTED" : recs.back().location;
+}
+
+void Tracker::Impl::epoch_start() {
+  if (!monitoring_) return;
+  guarded([&] {
+    Snapshot snap = sampler_->sample_now();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (in_epoch_) {
+      std::string m = "epoch_start() was called twice without epoch_end(); the epoch restarts now.";
+      logger_->err(LogLevel::kWarning, m);
+      run_.messages.push_back(m);
+    }
+    epoch_start_snap_ = std::move(snap);
+    in_epoch_ = true;
+  });
+}
+
+EpochRecord Tracker::Impl::make_epoch(const Snapshot& start, const Snapshot& end, int index,
+                                      bool partial) {
+  EpochRecord e;
+  e.index = index;
+  e.partial = partial;
+  e.start_unix_s = start.unix_s;
+  e.duration_s = std::max(0.0, end.steady_s - start.steady_s);
+  for (size_t i = 0; i < end.energy_j.size(); ++i) {
+    e.energy_j.push_back(end.energy_j[i] - start.energy_j[i]);
+    e.co2_g.push_back(end.co2_g[i] - start.co2_g[i]);
+    e.missing.push_back(start.lost[i]);
+  }
+  return e;
+}
+
+void Tracker::Impl::log_epoch(const EpochRecord& e) {
+  logger_->info(fmt::format("Epoch {}:", e.index));
+  logger_->info(fmt::format("Duration: {}", format_duration(e.duration_s, true)));
+  for (ComponentKind kind : {ComponentKind::kGpu, ComponentKind::kCpu}) {
+    double energy = 0;
+    bool present = false, any_data = false;
+    for (size_t i = 0; i < run_.devices.size(); ++i) {
+      if (run_.devices[i].component != kind) continue;
+      present = true;
+      energy += e.energy_j[i];
+      any_data |= !e.missing[i];
+    }
+    if (!present) continue;
+    std::string value = "None";
+    if (any_data && e.duration_s > 0) value = python_float_repr(energy / e.duration_s);
+    logger_->info(fmt::format("Average power usage (W) for {}: {}", component_name(kind), value));
+  }
+}
+
+void Tracker::Impl::epoch_end() {
+  if (!monitoring_) return;
+  guarded([&] {
+    if (!in_epoch_) {
+      std::string m = "epoch_end() was called without epoch_start(); it is ignored.";
+      logger_->err(LogLevel::kWarning, m);
+      std::lock_guard<std::mutex> lock(mu_);
+      run_.messages.push_back(m);
+      return;
+    }
+    Snapshot end = sampler_->sample_now();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      in_epoch_ = false;
+      ++completed_;
+      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_, false));
+      log_epoch(run_.epochs.back());
+    }
+    if (opt_.on_epoch) opt_.on_epoch(result());
+    if (completed_ == eff_.epochs_before_pred) {
+      predict();
+      if (opt_.stop_and_confirm) confirm();
+    }
+    if (completed_ == eff_.monitor_epochs) finish(false);
+  });
+}
+
+void Tracker::Impl::predict() {
+  double k = 0, energy_j = 0, duration_s = 0, co2_g = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const EpochRecord& e : run_.epochs) {
+      if (e.partial) continue;
+      k += 1;
+      energy_j += e.total_energy_j();
+      duration_s += e.duration_s;
+      co2_g += e.total_co2_g();
+    }
+  }
+  if (k == 0) return;
+  double mean_j = energy_j / k, mean_s = duration_s / k;
+  double remaining_epochs = std::max(0.0, opt_.epochs - k);
+  double remaining_s = remaining_epochs * mean_s;
+
+  IntensityValue now = sampler_->current_intensity();
+  std::optional<IntensityValue> fc;
+  if (remaining_s > 0) fc = intensity_->forecast(remaining_s);
+  double ci = fc ? fc->g_per_kwh : now.g_per_kwh;
+  std::string message, note;
+  if (fc) {
+    message = fmt::format(
+        "Carbon intensity for the next {} is predicted to be {:.2f} gCO2/kWh at detected "
+        "location: {}.",
+        format_duration(remaining_s), ci, fc->location);
+    note = "forecast: " + fc->source;
+  } else if (now.live) {
+    message = fmt::format("Current carbon intensity is {:.2f} gCO2/kWh at detected location: {}.",
+                          ci, now.location);
+    if (remaining_s > 0) message += " No forecast is available: the prediction uses this value.";
+    note = "current value, no forecast available: " + now.source;
+  } else {
+    message = now.default_description;
+    note = "average value, no live data: " + now.source;
+  }
+  logger_->info(message);
+  logger_->output(message);
+
+  Consumption c;
+  c.epochs = opt_.epochs;
+  c.duration_s = opt_.epochs * mean_s;
+  c.energy_kwh = opt_.epochs * mean_j * opt_.pue / kJoulesPerKwh;
+  c.co2_g = (co2_g + remaining_epochs * mean_j / kJoulesPerKwh * ci) * opt_.pue;
+  c.intensity_g_per_kwh = c.energy_kwh > 0 ? c.co2_g / c.energy_kwh : ci;
+  c.intensity_note = note;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    run_.prediction = c;
+  }
+  logger_->output(consumption_block(fmt::format("Predicted consumption for {} epoch(s):", c.epochs),
+                                    c.duration_s, c.energy_kwh, c.co2_g, opt_.decimal_precision,
+                                    opt_.interpretable));
+}
+
+void Tracker::Impl::confirm() {
+  auto read = opt_.confirm ? opt_.confirm : read_stdin_line;
+  logger_->output("Continue training (y/n)?");
+  for (;;) {
+    std::optional<std::string> answer = read();
+    if (!answer)
+      throw Error(ErrorCode::kInput,
+                  "stop_and_confirm: no answer could be read (end of input). Run interactively "
+                  "or set stop_and_confirm=false.");
+    std::string a = lower(*answer);
+    while (!a.empty() && std::isspace(static_cast<unsigned char>(a.back()))) a.pop_back();
+    if (a == "y") {
+      logger_->output("Continuing...");
+      return;
+    }
+    if (a == "n") {
+      logger_->info("Session ended by user.");
+      logger_->output("Quitting...");
+      monitoring_ = false;
+      shutdown();
+      throw Error(ErrorCode::kUserQuit, "Session ended by user.");
+    }
+    logger_->output("Input not recognized. Try again (y/n):");
+  }
+}
+
+void Tracker::Impl::finish(bool interrupted) {
+  if (interrupted)
+    logger_->info(fmt::format("Training was interrupted before all {} epochs were monitored.",
+                              eff_.monitor_epochs));
+  if (in_epoch_) {
+    Snapshot end = sampler_->sample_now();
+    std::lock_guard<std::mutex> lock(mu_);
+    in_epoch_ = false;
+    run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_ + 1, true));
+    log_epoch(run_.epochs.back());
+    logger_->info(fmt::format(
+        "Epoch {} was in progress at stop(): it is measured up to now and counted as partial.",
+        completed_ + 1));
+  }
+  shutdown();
+  std::vector<IntensityRecord> recs = sampler_->intensities();
+  std::vector<double> values;
+  for (const IntensityRecord& r : recs) values.push_back(r.g_per_kwh);
+  std::string loc = location();
+  logger_->info(
+      fmt::format("Carbon intensities (gCO2/kWh) fetched every {} s at detected location {}: {}",
+                  python_number(intensity_->refresh_interval_s()), loc, python_list(values)));
+  Consumption c;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    run_.intensities = recs;
+    run_.finished = true;
+    run_.interrupted = interrupted;
+    c.epochs = completed_;
+    c.duration_s = run_.duration_s();
+    double e = run_.energy_j(false);
+    c.energy_kwh = e * opt_.pue / kJoulesPerKwh;
+    c.co2_g = run_.co2_g(true);
+    c.intensity_g_per_kwh = e > 0 ? run_.co2_g(false) / (e / kJoulesPerKwh)
+                                  : (values.empty() ? kWorldDefaultIntensity : values.back());
+    c.intensity_note = recs.size() > 1 ? "energy-weighted average of the values used"
+                                       : "the value used throughout";
+    run_.actual = c;
+  }
+  std::string avg = fmt::format(
+      "Average carbon intensity during training was {:.2f} gCO2/kWh at detected location: {}.",
+      c.intensity_g_per_kwh, loc);
+  logger_->info(avg);
+  logger_->output(avg);
+  std::string desc = eff_.epochs_before_pred == 0
+                         ? "Actual consumption:"
+                         : fmt::format("Actual consumption for {} epoch(s):", c.epochs);
+  logger_->output(consumption_block(desc, c.duration_s, c.energy_kwh, c.co2_g,
+                                    opt_.decimal_precision, opt_.interpretable));
+  logger_->info("Monitoring thread ended.");
+  logger_->output("Finished monitoring.");
+  monitoring_ = false;
+  if (!opt_.json_path.empty()) write_json_file(opt_.json_path, run_to_json(result()));
+}
+
+void Tracker::Impl::stop() {
+  if (!monitoring_) return;
+  guarded([&] { finish(true); });
+}
+
+void Tracker::Impl::discard_epoch() {
+  std::lock_guard<std::mutex> lock(mu_);
+  in_epoch_ = false;
+}
+
+void Tracker::Impl::set_api_keys(const std::map<std::string, std::string>& keys) {
+  guarded([&] {
+    if (intensity_) intensity_->set_api_keys(keys);
+  });
+}
+
+RunResult Tracker::Impl::result() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  RunResult r = run_;
+  if (!r.finished && sampler_) r.intensities = sampler_->intensities();
+  return r;
+}
+
+Tracker::Tracker(TrackerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Tracker::~Tracker() = default;
+void Tracker::epoch_start() { impl_->epoch_start(); }
+void Tracker::epoch_end() { impl_->epoch_end(); }
+void Tracker::stop() { impl_->stop(); }
+void Tracker::discard_epoch() { impl_->discard_epoch(); }
+void Tracker::set_api_keys(const std::map<std::string, std::string>& keys) {
+  impl_->set_api_keys(keys);
+}
+RunResult Tracker::result() const { return impl_->result(); }
+bool Tracker::monitoring() const { return impl_->monitoring(); }
+
+}  // namespace carbontracker
