@@ -16,7 +16,10 @@ std::unique_ptr<DynamicLibrary> DynamicLibrary::open_first(
     // dlerror() repeats the name first: "libx.so: cannot open shared object file: ...".
     if (why.rfind(name + ": ", 0) == 0) why.erase(0, name.size() + 2);
     if (!tried.empty()) tried += ", ";
-    tried += name + " (" + why + ")";
+    // "Not there" is the usual case on machines without the hardware: say it briefly.
+    tried += why == "cannot open shared object file: No such file or directory"
+                 ? name
+                 : name + " (" + why + ")";
   }
   if (reason) *reason = "tried " + tried;
   return nullptr;

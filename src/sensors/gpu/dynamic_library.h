@@ -13,7 +13,8 @@ namespace carbontracker {
 class DynamicLibrary {
  public:
   // Opens the first of `candidates` that loads (RTLD_NOW | RTLD_LOCAL).
-  // Returns nullptr and sets *reason to "tried A (why), B (why)" when none does.
+  // Returns nullptr and sets *reason to "tried A, B (why)" when none does; a
+  // candidate that does not exist is named without the loader's message.
   static std::unique_ptr<DynamicLibrary> open_first(const std::vector<std::string>& candidates,
                                                     std::string* reason);
   ~DynamicLibrary();  // dlclose

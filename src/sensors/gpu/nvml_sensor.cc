@@ -296,7 +296,9 @@ ProbeResult probe_nvml(const ProbeContext& ctx) {
     result.unavailable_reason =
         env.nvml_library.empty()
             ? "no NVIDIA driver library found (" + why + ")"
-            : "CARBONTRACKER_NVML_LIBRARY names a library that does not load (" + why + ")";
+            : "CARBONTRACKER_NVML_LIBRARY=" + env.nvml_library + " does not load" +
+                  (why == "tried " + env.nvml_library ? std::string(": no such file")
+                                                      : " (" + why + ")");
     return result;
   }
   NvmlApi api;
@@ -444,6 +446,12 @@ ProbeResult probe_nvml(const ProbeContext& ctx) {
     return result;
   }
 
+  if (by_pid) {
+    // Selections are re-checked at sampling ticks: make them come every 2 s
+    // at least, so a GPU the job starts using is measured from then on.
+    for (SensorDevice& dev : devices)
+      if (dev.max_interval_s == 0 || dev.max_interval_s > 2.0) dev.max_interval_s = 2.0;
+  }
   int tracked_pid = ctx.tracked_pid != 0 ? ctx.tracked_pid : static_cast<int>(getpid());
   auto sensor = std::make_unique<NvmlSensor>(std::move(nvml), std::move(gpus), std::move(devices),
                                              by_pid, env.proc_root, tracked_pid);

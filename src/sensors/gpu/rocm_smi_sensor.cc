@@ -153,7 +153,9 @@ ProbeResult probe_rocm_smi(const ProbeContext& ctx) {
     result.unavailable_reason =
         env.rocm_smi_library.empty()
             ? "no ROCm SMI library found (" + why + ")"
-            : "CARBONTRACKER_ROCM_SMI_LIBRARY names a library that does not load (" + why + ")";
+            : "CARBONTRACKER_ROCM_SMI_LIBRARY=" + env.rocm_smi_library + " does not load" +
+                  (why == "tried " + env.rocm_smi_library ? std::string(": no such file")
+                                                          : " (" + why + ")");
     return result;
   }
   RsmiApi api;
