@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
-# Builds carbontracker (and gpu_bench) for a GPU machine that has none of this
+# Builds carbontracker (and gpu_bench) in build-bundle/ for a GPU machine that has none of this
 # project's build dependencies and no network, and copies them with the shared
 # libraries they need into one folder:
 #
-#   scripts/gpu-bundle.sh [OUT_DIR]        (default: ./gpu-bundle)
+#   scripts/gpu-bundle.sh [OUT_DIR]        (default: build-gpu-bundle, git-ignored)
 #
 # OUT_DIR/carbontracker, OUT_DIR/gpu_bench and OUT_DIR/lib/*.so*; the programs
 # find lib/ through their RPATH ($ORIGIN/lib), so nothing needs
-# LD_LIBRARY_PATH (which would leak into the tracked command). libstdc++ and
-# libgcc are linked statically; glibc (2.34 or newer) comes from the machine.
+# LD_LIBRARY_PATH (which would leak into the tracked command). libstdc++ is
+# shipped too (one copy for the program and libfmt); glibc (2.34 or newer)
+# comes from the machine.
 # Then, on the GPU machine: scripts/gpu-check.sh OUT_DIR/carbontracker
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-gpu-bundle}
+out=${1:-build-gpu-bundle}
 build=build-bundle
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCT_BUILD_PYTHON=OFF \
   -DCT_BUILD_TESTS=OFF -DCT_BUILD_BENCH=ON \
   '-DCMAKE_BUILD_RPATH=$ORIGIN/lib' \
-  '-DCMAKE_EXE_LINKER_FLAGS=-static-libstdc++ -static-libgcc -Wl,--disable-new-dtags' >/dev/null
+  '-DCMAKE_EXE_LINKER_FLAGS=-Wl,--disable-new-dtags' >/dev/null
 targets=(carbontracker_cli)
 if cmake --build "$build" --target help | grep -q '^gpu_bench:'; then targets+=(gpu_bench); fi
 cmake --build "$build" -j2 --target "${targets[@]}"

@@ -263,12 +263,10 @@ class NvmlSensor : public Sensor {
   int tracked_pid_;
 };
 
-std::string nvml_string(const Nvml& nvml, NvmlReturn (*fn)(NvmlDevice, char*, unsigned),
-                        NvmlDevice device) {
+std::string nvml_string(NvmlReturn (*fn)(NvmlDevice, char*, unsigned), NvmlDevice device) {
   if (!fn) return "";
   char buffer[kNvmlStringBufferSize] = {};
   if (fn(device, buffer, sizeof buffer) != kNvmlSuccess) return "";
-  (void)nvml;
   return std::string(buffer, strnlen(buffer, sizeof buffer));
 }
 
@@ -336,9 +334,9 @@ ProbeResult probe_nvml(const ProbeContext& ctx) {
       gpu.error = "nvmlDeviceGetHandleByIndex failed: " + nvml->describe(r);
       continue;
     }
-    gpu.name = nvml_string(*nvml, nvml->api.name, gpu.handle);
+    gpu.name = nvml_string(nvml->api.name, gpu.handle);
     if (gpu.name.empty()) gpu.name = "NVIDIA GPU";
-    gpu.uuid = nvml_string(*nvml, nvml->api.uuid, gpu.handle);
+    gpu.uuid = nvml_string(nvml->api.uuid, gpu.handle);
     uuids[i] = gpu.uuid;
   }
 
@@ -355,7 +353,7 @@ ProbeResult probe_nvml(const ProbeContext& ctx) {
       if (nvml->api.handle_by_uuid(std::string(mig_uuid).c_str(), &mig) != kNvmlSuccess)
         return std::nullopt;
       if (nvml->api.parent_of_mig(mig, &parent) != kNvmlSuccess) return std::nullopt;
-      std::string parent_uuid = nvml_string(*nvml, nvml->api.uuid, parent);
+      std::string parent_uuid = nvml_string(nvml->api.uuid, parent);
       for (unsigned i = 0; i < count; ++i) {
         if (physical[i].handle == parent || (!parent_uuid.empty() && uuids[i] == parent_uuid))
           return i;
