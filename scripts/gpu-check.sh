@@ -35,10 +35,12 @@ die() { echo "gpu-check: $*" >&2; exit 1; }
 command -v nvidia-smi >/dev/null || die "nvidia-smi not found: this needs an NVIDIA GPU machine"
 command -v python3 >/dev/null || die "python3 not found (used to read the JSON records)"
 
-# Driver counters, one "index mJ" line per GPU. nvidia-smi reports
-# total_energy_consumption in mJ (see the --help-query-gpu line printed below).
+# Driver counters, one "index,mJ" line per GPU. nvidia-smi prints the value
+# with its unit ("123456 mJ"); convert whatever unit it gives.
 driver_mj() {
-  nvidia-smi --query-gpu=index,total_energy_consumption --format=csv,noheader,nounits | tr -d ' '
+  nvidia-smi --query-gpu=index,total_energy_consumption --format=csv,noheader |
+    awk -F', *' '{ split($2, v, " "); m = v[2] == "J" ? 1000 : v[2] == "kJ" ? 1e6 : 1;
+                   if (v[1] ~ /^[0-9.]+$/) printf "%s,%.0f\n", $1, v[1] * m; else printf "%s,%s\n", $1, $2 }'
 }
 now_s() { date +%s.%N; }
 
@@ -199,14 +201,16 @@ fd = int(os.environ["CARBONTRACKER_EPOCH_FD"])
 
 def driver_mj():
     text = subprocess.run(["nvidia-smi", "--query-gpu=index,total_energy_consumption",
-                           "--format=csv,noheader,nounits"], capture_output=True, text=True).stdout
+                           "--format=csv,noheader"], capture_output=True, text=True).stdout
     out = {}
     for line in text.splitlines():
         if "," in line:
             index, value = line.split(",", 1)
+            parts = value.split()
+            scale = {"J": 1e3, "kJ": 1e6}.get(parts[1] if len(parts) > 1 else "mJ", 1.0)
             try:
-                out[index.strip()] = float(value)
-            except ValueError:  # "[N/A]"
+                out[index.strip()] = float(parts[0]) * scale
+            except (ValueError, IndexError):  # "[N/A]"
                 out[index.strip()] = float("nan")
     return out
 
