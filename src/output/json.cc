@@ -53,6 +53,7 @@ nlohmann::json run_to_json(const RunResult& r) {
     epochs.push_back({{"index", e.index},
                       {"partial", e.partial},
                       {"start", format_iso_utc(e.start_unix_s)},
+                      {"start_unix_s", e.start_unix_s},
                       {"duration_s", e.duration_s},
                       {"energy_j", e.total_energy_j()},
                       {"energy_j_with_pue", e.total_energy_j() * r.pue},
@@ -114,7 +115,7 @@ nlohmann::json run_to_json(const RunResult& r) {
 
 void write_json_file(const std::string& path, const nlohmann::json& record) {
   std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  std::FILE* f = std::fopen(tmp.c_str(), "we");
   std::string text = record.dump(2) + "\n";
   bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
   ok = f && (std::fclose(f) == 0) && ok;
