@@ -99,17 +99,20 @@ TEST_F(GpuCliTest, CudaVisibleDevicesChoosesTheGpus) {
 }
 
 TEST_F(GpuCliTest, LostGpuKeepsItsEnergySoFar) {
-  std::ofstream(script_) << std::string(kScript).insert(
-      std::string(kScript).find("device\nname Tesla"), "lost_after 1\n");
-  ASSERT_EQ(run(fake_env(), "--components gpu --json " + dir_ + "/out.json -- sleep 2.5"), 0)
+  // The A100 is lost 1.5 s after the tracker's probe initialised NVML.
+  std::string script = kScript;
+  script.insert(script.find("device\nname Tesla"), "lost_after 1.5\n");
+  std::ofstream(script_) << script;
+  ASSERT_EQ(run(fake_env(), "--components gpu --json " + dir_ + "/out.json -- sleep 3"), 0)
       << output_;
   nlohmann::json j = record();
   double lost_j = j["devices"][0]["energy_j"];
-  EXPECT_GT(lost_j, 150);  // 250 W until 1 s after the probe, read every 0.1 s
-  EXPECT_LT(lost_j, 275);
+  EXPECT_GT(lost_j, 50);             // what it used before it was lost is kept ...
+  EXPECT_LE(lost_j, 250 * 1.5 + 1);  // ... and nothing after
   double duration_s = j["total"]["duration_s"];
+  EXPECT_GT(duration_s, 2.9);
   EXPECT_NEAR(j["devices"][1]["energy_j"].get<double>(), 100 * duration_s,
-              100 * duration_s * 0.01 + 0.5);
+              100 * duration_s * 0.02 + 1);
   EXPECT_THAT(
       j["messages"].dump(),
       HasSubstr("GPU 0 (NVIDIA A100-SXM4-40GB): nvmlDeviceGetTotalEnergyConsumption failed: "
@@ -131,8 +134,8 @@ TEST_F(GpuCliTest, DevicesByPidMeasuresTheGpuTheCommandUses) {
   EXPECT_EQ(j["devices"][0]["energy_j"].get<double>(), 0) << "someone else's GPU";
   EXPECT_EQ(j["devices"][1]["energy_j"].get<double>(), 0) << "not used by the command";
   double used_j = j["devices"][2]["energy_j"];
-  EXPECT_GT(used_j, 100 * (duration_s - 3.5));  // selected within a 2 s re-check
-  EXPECT_LE(used_j, 100 * duration_s + 0.5);
+  EXPECT_GT(used_j, 50);  // selected at a re-check (every 2 s) once the command ran
+  EXPECT_LE(used_j, 100 * duration_s + 1);
 }
 
 TEST_F(GpuCliTest, NoGpuIsAnErrorOnlyWhenTheGpuWasAskedFor) {
