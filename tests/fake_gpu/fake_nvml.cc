@@ -231,6 +231,7 @@ EXPORT int nvmlDeviceGetHandleByUUID(const char* uuid, void** out) {
   State& s = state();
   if (s.live_inits == 0) return kUninitialized;
   for (Handle& h : s.handles) {
+    if (h.mig >= 0 && !s.script.mig_by_uuid) continue;
     const fake_gpu::Device& d = s.script.devices[h.device];
     if ((h.mig < 0 ? d.uuid : d.migs[h.mig]) == uuid) {
       *out = &h;
@@ -246,6 +247,26 @@ EXPORT int nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void* mig, void** parent
   if (h->mig < 0) return kInvalidArgument;
   *parent = board_handle(h->device);
   return kSuccess;
+}
+EXPORT int nvmlDeviceGetMaxMigDeviceCount(void* handle, unsigned* n) {
+  int rc;
+  const fake_gpu::Device* d = lookup(handle, &rc);
+  if (!d) return rc;
+  *n = static_cast<unsigned>(d->migs.size());
+  return kSuccess;
+}
+EXPORT int nvmlDeviceGetMigDeviceHandleByIndex(void* handle, unsigned index, void** out) {
+  int rc;
+  const fake_gpu::Device* d = lookup(handle, &rc);
+  if (!d) return rc;
+  if (index >= d->migs.size()) return kNotFound;
+  for (Handle& h : state().handles) {
+    if (h.device == static_cast<Handle*>(handle)->device && h.mig == static_cast<int>(index)) {
+      *out = &h;
+      return kSuccess;
+    }
+  }
+  return kNotFound;
 }
 EXPORT int nvmlDeviceGetTotalEnergyConsumption(void* handle, unsigned long long* energy_mj) {
   int rc;

@@ -7,6 +7,7 @@
 //                         (default: CLOCK_MONOTONIC seconds since init)
 //   init_error 9          the init call fails with this code
 //   count_error 999       the device count call fails with this code
+//   mig_by_uuid 0         (NVML) the UUID lookup knows boards only, not MIG instances
 //   device
 //   name NVIDIA A100-SXM4-40GB
 //   uuid GPU-...          (NVML) / unique_id 0x1234 (ROCm)
@@ -91,6 +92,7 @@ struct Script {
   bool manual_clock = false;
   int init_error = 0;
   int count_error = 0;
+  bool mig_by_uuid = true;
   std::vector<Device> devices;
 };
 
@@ -127,6 +129,7 @@ inline Script load_script(const char* path) {
     if (key == "clock") script.manual_clock = rest == "manual";
     if (key == "init_error") script.init_error = std::atoi(rest.c_str());
     if (key == "count_error") script.count_error = std::atoi(rest.c_str());
+    if (key == "mig_by_uuid") script.mig_by_uuid = rest != "0";
     if (script.devices.empty()) continue;
     Device& d = script.devices.back();
     std::istringstream values(rest);

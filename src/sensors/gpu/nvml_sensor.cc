@@ -58,6 +58,8 @@ struct NvmlApi {
   NvmlReturn (*handle_by_index)(unsigned, NvmlDevice*) = nullptr;
   NvmlReturn (*handle_by_uuid)(const char*, NvmlDevice*) = nullptr;
   NvmlReturn (*parent_of_mig)(NvmlDevice, NvmlDevice*) = nullptr;
+  NvmlReturn (*max_mig_count)(NvmlDevice, unsigned*) = nullptr;
+  NvmlReturn (*mig_by_index)(NvmlDevice, unsigned, NvmlDevice*) = nullptr;
   NvmlReturn (*name)(NvmlDevice, char*, unsigned) = nullptr;
   NvmlReturn (*uuid)(NvmlDevice, char*, unsigned) = nullptr;
   NvmlReturn (*total_energy_mj)(NvmlDevice, unsigned long long*) = nullptr;
@@ -82,6 +84,8 @@ std::string bind_nvml(const DynamicLibrary& lib, NvmlApi& api) {
            slot_of(api.handle_by_index)},
           {{"nvmlDeviceGetHandleByUUID"}, false, slot_of(api.handle_by_uuid)},
           {{"nvmlDeviceGetDeviceHandleFromMigDeviceHandle"}, false, slot_of(api.parent_of_mig)},
+          {{"nvmlDeviceGetMaxMigDeviceCount"}, false, slot_of(api.max_mig_count)},
+          {{"nvmlDeviceGetMigDeviceHandleByIndex"}, false, slot_of(api.mig_by_index)},
           {{"nvmlDeviceGetName"}, true, slot_of(api.name)},
           {{"nvmlDeviceGetUUID"}, false, slot_of(api.uuid)},
           {{"nvmlDeviceGetTotalEnergyConsumption"}, false, slot_of(api.total_energy_mj)},
@@ -347,16 +351,32 @@ ProbeResult probe_nvml(const ProbeContext& ctx) {
   } else {
     std::optional<std::string> visible;
     if (env.has_var("CUDA_VISIBLE_DEVICES")) visible = env.var("CUDA_VISIBLE_DEVICES");
+    // A MIG instance's board: through its handle, else by enumerating each
+    // board's MIG instances (drivers whose UUID lookup knows boards only).
     MigResolver resolve_mig = [&](std::string_view mig_uuid) -> std::optional<unsigned> {
-      if (!nvml->api.handle_by_uuid || !nvml->api.parent_of_mig) return std::nullopt;
+      const NvmlApi& a = nvml->api;
+      const std::string wanted(mig_uuid);
       NvmlDevice mig = nullptr, parent = nullptr;
-      if (nvml->api.handle_by_uuid(std::string(mig_uuid).c_str(), &mig) != kNvmlSuccess)
-        return std::nullopt;
-      if (nvml->api.parent_of_mig(mig, &parent) != kNvmlSuccess) return std::nullopt;
-      std::string parent_uuid = nvml_string(nvml->api.uuid, parent);
+      if (a.handle_by_uuid && a.parent_of_mig &&
+          a.handle_by_uuid(wanted.c_str(), &mig) == kNvmlSuccess &&
+          a.parent_of_mig(mig, &parent) == kNvmlSuccess) {
+        std::string parent_uuid = nvml_string(a.uuid, parent);
+        for (unsigned i = 0; i < count; ++i) {
+          if (physical[i].handle == parent || (!parent_uuid.empty() && uuids[i] == parent_uuid))
+            return i;
+        }
+      }
+      if (!a.max_mig_count || !a.mig_by_index) return std::nullopt;
       for (unsigned i = 0; i < count; ++i) {
-        if (physical[i].handle == parent || (!parent_uuid.empty() && uuids[i] == parent_uuid))
-          return i;
+        unsigned slots = 0;
+        if (!physical[i].handle || a.max_mig_count(physical[i].handle, &slots) != kNvmlSuccess)
+          continue;
+        for (unsigned k = 0; k < slots; ++k) {
+          NvmlDevice instance = nullptr;
+          if (a.mig_by_index(physical[i].handle, k, &instance) == kNvmlSuccess &&
+              nvml_string(a.uuid, instance) == wanted)
+            return i;
+        }
       }
       return std::nullopt;
     };

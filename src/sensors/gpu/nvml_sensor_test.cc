@@ -298,6 +298,16 @@ TEST_F(NvmlSensorTest, CudaVisibleDevicesForms) {
   }
 }
 
+TEST_F(NvmlSensorTest, MigInstanceFoundByEnumerationWhenUuidLookupKnowsBoardsOnly) {
+  env_.vars["CUDA_VISIBLE_DEVICES"] = "MIG-aaaa0000-0000-1111-2222-333344445555";
+  ProbeResult r = probe(std::string("mig_by_uuid 0\n") + kTwoGpus);
+  ASSERT_NE(r.sensor, nullptr) << r.unavailable_reason;
+  ASSERT_EQ(r.sensor->devices().size(), 1u);
+  EXPECT_EQ(r.sensor->devices()[0].info.name, "NVIDIA A100-SXM4-40GB");
+  EXPECT_EQ(r.sensor->devices()[0].info.note,
+            "whole board (MIG instance MIG-aaaa0000-0000-1111-2222-333344445555)");
+}
+
 TEST_F(NvmlSensorTest, CudaVisibleDevicesNoneVisible) {
   for (const char* value : {"", "NoDevFiles"}) {
     env_.vars["CUDA_VISIBLE_DEVICES"] = value;
