@@ -36,9 +36,11 @@ const char* provenance_key(Provenance p) {
   return "measured";
 }
 
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+// Lines keep their keys in writing order ("event" first), for people who
+// read or grep the file.
+using Json = nlohmann::ordered_json;
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 }  // namespace
 
@@ -79,7 +81,7 @@ JsonlWriter::~JsonlWriter() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void JsonlWriter::write_line(const nlohmann::json& j) {
+void JsonlWriter::write_line(const Json& j) {
   std::string line = dump(j);
   line += '\n';
   std::lock_guard<std::mutex> lock(mutex_);
@@ -98,15 +100,15 @@ void JsonlWriter::write_line(const nlohmann::json& j) {
   }
 }
 
-nlohmann::json JsonlWriter::consumption_json(const Consumption& c) const {
-  nlohmann::json j = {{"epochs", c.epochs},
-                      {"duration_s", c.duration_s},
-                      {"energy_kwh", c.energy_kwh},
-                      {"co2_g", c.co2_g},
-                      {"intensity_g_per_kwh", c.intensity_g_per_kwh},
-                      {"intensity_note", c.intensity_note}};
+Json JsonlWriter::consumption_json(const Consumption& c) const {
+  Json j = {{"epochs", c.epochs},
+            {"duration_s", c.duration_s},
+            {"energy_kwh", c.energy_kwh},
+            {"co2_g", c.co2_g},
+            {"intensity_g_per_kwh", c.intensity_g_per_kwh},
+            {"intensity_note", c.intensity_note}};
   if (interpretable_) {
-    nlohmann::json eq = nlohmann::json::object();
+    Json eq = Json::object();
     if (c.co2_g >= 0) eq["km travelled by car"] = c.co2_g / kGramsPerCarKm;
     j["equivalents"] = eq;
   } else {
@@ -121,7 +123,7 @@ void JsonlWriter::run_start(const RunMetadata& meta, const std::vector<DeviceInf
     auto it = meta.options.find("interpretable");
     if (it != meta.options.end() && it->is_boolean()) interpretable_ = it->get<bool>();
   }
-  nlohmann::json devs = nlohmann::json::array();
+  Json devs = Json::array();
   for (const DeviceInfo& d : devices) {
     devs.push_back({{"name", d.name},
                     {"component", component_key(d.component)},
@@ -129,7 +131,7 @@ void JsonlWriter::run_start(const RunMetadata& meta, const std::vector<DeviceInf
                     {"source", d.source},
                     {"note", d.note}});
   }
-  nlohmann::json cluster = nlohmann::json::object();
+  Json cluster = Json::object();
   for (auto& [k, v] : meta.cluster) cluster[k] = v;
   write_line({{"event", "run_start"},
               {"schema", kSchemaVersion},
@@ -139,24 +141,27 @@ void JsonlWriter::run_start(const RunMetadata& meta, const std::vector<DeviceInf
               {"hostname", meta.hostname},
               {"command", meta.command},
               {"cluster", cluster},
-              {"options", meta.options.is_null() ? nlohmann::json::object() : meta.options},
+              {"options", meta.options.is_null()
+                              ? Json::object()
+                              : Json::parse(meta.options.dump(
+                                    -1, ' ', false, nlohmann::json::error_handler_t::replace))},
               {"pue", pue},
               {"devices", devs}});
 }
 
 void JsonlWriter::epoch(const EpochRecord& epoch, const std::vector<DeviceInfo>& devices) {
-  nlohmann::json j = {{"event", "epoch"},
-                      {"index", epoch.index},
-                      {"partial", epoch.partial},
-                      {"start", epoch.start_unix_s},
-                      {"duration_s", epoch.duration_s},
-                      {"energy_j", epoch.energy_j},
-                      {"co2_g", epoch.co2_g}};
+  Json j = {{"event", "epoch"},
+            {"index", epoch.index},
+            {"partial", epoch.partial},
+            {"start", epoch.start_unix_s},
+            {"duration_s", epoch.duration_s},
+            {"energy_j", epoch.energy_j},
+            {"co2_g", epoch.co2_g}};
   bool any_missing = false;
   for (bool m : epoch.missing) any_missing = any_missing || m;
   if (any_missing) j["missing"] = epoch.missing;
   if (devices.size() != epoch.energy_j.size()) {
-    nlohmann::json names = nlohmann::json::array();
+    Json names = Json::array();
     for (const DeviceInfo& d : devices) names.push_back(d.name);
     j["devices"] = names;
   }
@@ -173,15 +178,15 @@ void JsonlWriter::intensity(const IntensityRecord& r) {
 }
 
 void JsonlWriter::prediction(const Consumption& c) {
-  nlohmann::json j = consumption_json(c);
-  j["event"] = "prediction";
+  Json j = {{"event", "prediction"}};
+  j.update(consumption_json(c));
   write_line(j);
 }
 
 void JsonlWriter::totals(const RunResult& result, double unix_s) {
   double energy_j = 0, co2_g = 0, duration_s = 0;
   int completed = 0;
-  nlohmann::json components = nlohmann::json::object();
+  Json components = Json::object();
   for (const EpochRecord& e : result.epochs) {
     duration_s += e.duration_s;
     if (!e.partial) ++completed;
@@ -210,7 +215,7 @@ void JsonlWriter::totals(const RunResult& result, double unix_s) {
               {"components_energy_j", components},
               {"finished", result.finished},
               {"interrupted", result.interrupted},
-              {"actual", result.actual ? consumption_json(*result.actual) : nlohmann::json()},
+              {"actual", result.actual ? consumption_json(*result.actual) : Json()},
               {"messages", result.messages}});
 }
 

@@ -65,8 +65,8 @@ class JsonlWriter {
   const std::string& path() const { return path_; }
 
  private:
-  void write_line(const nlohmann::json& j);
-  nlohmann::json consumption_json(const Consumption& c) const;
+  void write_line(const nlohmann::ordered_json& j);
+  nlohmann::ordered_json consumption_json(const Consumption& c) const;
 
   std::string path_;
   int fd_ = -1;

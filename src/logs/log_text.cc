@@ -273,7 +273,8 @@ StdLogText parse_std_log_text(std::string_view text) {
   for (auto& [name, values] : powers) get_component(out.components, name);
   for (auto& [name, comp] : out.components) {
     if (!durations.empty()) comp.epoch_durations_s = durations;
-    auto it = std::find_if(powers.begin(), powers.end(), [&](auto& p) { return p.first == name; });
+    const std::string& key = name;  // clang 14 cannot capture structured bindings
+    auto it = std::find_if(powers.begin(), powers.end(), [&](auto& p) { return p.first == key; });
     if (it == powers.end()) continue;
     comp.avg_power_usages_w = it->second;
     if (durations.empty()) continue;

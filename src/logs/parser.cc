@@ -329,13 +329,13 @@ void accumulate(Aggregate& total, const LogResult& run) {
   if (!std::isnan(c->energy_kwh)) total.energy_kwh += c->energy_kwh;
   if (!std::isnan(c->co2eq_g)) total.co2eq_g += c->co2eq_g;
   if (!c->equivalents) return;
-  for (auto& [unit, value] : *c->equivalents) {
+  for (const auto& eq : *c->equivalents) {
     auto it = std::find_if(total.equivalents.begin(), total.equivalents.end(),
-                           [&](auto& e) { return e.first == unit; });
+                           [&](auto& e) { return e.first == eq.first; });
     if (it == total.equivalents.end())
-      total.equivalents.emplace_back(unit, value);
+      total.equivalents.push_back(eq);
     else
-      it->second += value;
+      it->second += eq.second;
   }
 }
 
