@@ -84,6 +84,9 @@ struct Aggregate {
 
 struct ParseOptions {
   bool recursive = false;  // also read subdirectories
+  // Fill ComponentLog's per-epoch figures. The aggregate does not need them;
+  // without them our JSONL files are read about twice as fast.
+  bool per_epoch = true;
 };
 
 // The original's parse_logs: the components of the standard log

@@ -145,6 +145,23 @@ TEST(JsonlWriter, RoundTripGivesTheRunsOwnNumbers) {
   EXPECT_EQ(a.co2eq_g, run.actual->co2_g);
 }
 
+TEST(JsonlWriter, WithoutPerEpochFiguresSameTotals) {
+  ScratchDir dir;
+  RunResult run = scripted_run();
+  write_run(dir.file("7.8_2025-11-26T213553Z_carbontracker.jsonl"), run, metadata("n", "1"));
+  std::vector<std::string> warnings;
+  std::vector<parser::LogResult> runs =
+      parser::parse_all_logs(dir.path(), &warnings, {.per_epoch = false});
+  EXPECT_TRUE(warnings.empty());
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].actual->energy_kwh, run.actual->energy_kwh);
+  EXPECT_EQ(runs[0].pred->energy_kwh, run.prediction->energy_kwh);
+  EXPECT_EQ(runs[0].info.cluster.at("SLURM_JOB_ID"), "1");
+  ASSERT_EQ(runs[0].components.size(), 2u);
+  EXPECT_EQ(runs[0].components[1].second.devices, std::vector<std::string>{"Intel Xeon Gold 6130"});
+  EXPECT_EQ(runs[0].components[1].second.avg_energy_usages_j, std::nullopt);
+}
+
 TEST(JsonlWriter, JsonlPreferredOverTextLogs) {
   ScratchDir dir;
   std::string stem = dir.file("7.8_2025-11-26T213553Z_carbontracker");

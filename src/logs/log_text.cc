@@ -27,7 +27,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -409,9 +409,15 @@ OutputLogText parse_output_log_text(std::string_view text) {
   return out;
 }
 
-std::optional<JsonlRun> parse_jsonl_text(std::string_view text,
-                                         std::vector<std::string>* problems) {
+std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std::string>* problems,
+                                         bool per_epoch) {
   JsonlRun run;
+  // Without per-epoch figures, a file with its totals line needs only the
+  // run_start, prediction and totals lines; the others are not parsed.
+  static constexpr std::string_view kEventPrefix = "{\"event\":\"";
+  bool skip_other_events =
+      !per_epoch && (text.substr(0, 18) == "{\"event\":\"totals\"" ||
+                     text.find("\n{\"event\":\"totals\"") != std::string_view::npos);
   bool started = false;
   bool interpretable = true;
   double pue = 1.0;
@@ -453,6 +459,14 @@ std::optional<JsonlRun> parse_jsonl_text(std::string_view text,
 
   for_each_line(text, [&](std::string_view line) {
     if (trim(line).empty()) return;
+    if (skip_other_events && line.substr(0, kEventPrefix.size()) == kEventPrefix) {
+      std::string_view event = line.substr(kEventPrefix.size());
+      if (!(event.starts_with("run_start\"") || event.starts_with("prediction\"") ||
+            event.starts_with("totals\""))) {
+        last_line_bad = false;
+        return;
+      }
+    }
     nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     last_line_bad = !j.is_object();
     if (last_line_bad) {

@@ -36,7 +36,9 @@ StdLogText parse_std_log_text(std::string_view text);
 OutputLogText parse_output_log_text(std::string_view text);
 
 // A run read from our JSONL file. nullopt when the text holds no run_start
-// line (not our file, or empty); `problems` then says why.
+// line (not our file, or empty); `problems` then says why. With per_epoch
+// false the components get their devices but no per-epoch figures (faster:
+// epoch lines are not parsed when the file has its totals line).
 struct JsonlRun {
   Components components;
   bool early_stop = false;
@@ -45,7 +47,8 @@ struct JsonlRun {
   RunInfo info;
   bool has_totals = false;
 };
-std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std::string>* problems);
+std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std::string>* problems,
+                                         bool per_epoch = true);
 
 // Parsing helpers shared with the tests.
 // "H:MM:SS" or "H:MM:SS.ss" (hours unbounded) in seconds.

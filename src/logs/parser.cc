@@ -56,25 +56,26 @@ struct RunFiles {
   std::string std_path, output_path, jsonl_path;
 };
 
-// Reads a whole file; on failure returns nullopt and sets `problem`.
-std::optional<std::string> read_file(const std::string& path, std::string* problem) {
+// Reads a whole file into `text` (reused between files to spare the
+// allocator); on failure returns false and sets `problem`.
+bool read_file(const std::string& path, std::string& text, std::string* problem) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     *problem = std::string("cannot open: ") + std::strerror(errno);
-    return std::nullopt;
+    return false;
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     *problem = "not a regular file";
-    return std::nullopt;
+    return false;
   }
   if (static_cast<unsigned long long>(st.st_size) > kMaxLogBytes) {
     ::close(fd);
     *problem = "larger than 256 MiB, not a carbontracker log";
-    return std::nullopt;
+    return false;
   }
-  std::string text;
+  text.clear();
   text.resize(static_cast<size_t>(st.st_size));
   size_t got = 0;
   while (true) {
@@ -84,7 +85,7 @@ std::optional<std::string> read_file(const std::string& path, std::string* probl
     if (n < 0) {
       *problem = std::string("cannot read: ") + std::strerror(errno);
       ::close(fd);
-      return std::nullopt;
+      return false;
     }
     if (n == 0) break;
     got += static_cast<size_t>(n);
@@ -94,13 +95,13 @@ std::optional<std::string> read_file(const std::string& path, std::string* probl
   text.resize(got);
   if (text.empty()) {
     *problem = "empty file";
-    return std::nullopt;
+    return false;
   }
   if (text.find('\0') != std::string::npos) {
     *problem = "binary data, not a carbontracker log";
-    return std::nullopt;
+    return false;
   }
-  return text;
+  return true;
 }
 
 void warn(std::vector<std::string>* warnings, const std::string& path, const std::string& what) {
@@ -167,16 +168,17 @@ class Notes {
 };
 
 // Reads one run; nullopt when nothing of it is usable (notes say why).
-std::optional<LogResult> read_run_files(const RunFiles& files, Notes& notes) {
+std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOptions& options,
+                                        std::string& text, Notes& notes) {
   LogResult r;
   r.standard_filename = files.std_path;
   r.output_filename = files.output_path;
   std::string problem;
 
   if (!files.jsonl_path.empty()) {
-    if (auto text = read_file(files.jsonl_path, &problem)) {
+    if (read_file(files.jsonl_path, text, &problem)) {
       std::vector<std::string> problems;
-      if (auto run = parse_jsonl_text(*text, &problems)) {
+      if (auto run = parse_jsonl_text(text, &problems, options.per_epoch)) {
         notes.add_all(files.jsonl_path, problems);
         r.jsonl_filename = files.jsonl_path;
         r.components = std::move(run->components);
@@ -193,8 +195,8 @@ std::optional<LogResult> read_run_files(const RunFiles& files, Notes& notes) {
 
   std::optional<StdLogText> std_log;
   if (!files.std_path.empty()) {
-    if (auto text = read_file(files.std_path, &problem)) {
-      StdLogText s = parse_std_log_text(*text);
+    if (read_file(files.std_path, text, &problem)) {
+      StdLogText s = parse_std_log_text(text);
       if (s.recognized) {
         notes.add_all(files.std_path, s.problems);
         std_log = std::move(s);
@@ -207,8 +209,8 @@ std::optional<LogResult> read_run_files(const RunFiles& files, Notes& notes) {
   }
   std::optional<OutputLogText> out_log;
   if (!files.output_path.empty()) {
-    if (auto text = read_file(files.output_path, &problem)) {
-      OutputLogText o = parse_output_log_text(*text);
+    if (read_file(files.output_path, text, &problem)) {
+      OutputLogText o = parse_output_log_text(text);
       if (o.recognized) {
         notes.add_all(files.output_path, o.problems);
         out_log = std::move(o);
@@ -249,9 +251,10 @@ std::optional<LogResult> read_run_files(const RunFiles& files, Notes& notes) {
   return r;
 }
 
-std::optional<LogResult> read_run(const RunFiles& files, std::vector<std::string>* warnings) {
+std::optional<LogResult> read_run(const RunFiles& files, const ParseOptions& options,
+                                  std::string& text, std::vector<std::string>* warnings) {
   Notes notes;
-  std::optional<LogResult> r = read_run_files(files, notes);
+  std::optional<LogResult> r = read_run_files(files, options, text, notes);
   notes.flush(warnings);
   return r;
 }
@@ -295,13 +298,12 @@ Components parse_logs(const std::string& log_dir, const std::string& std_log_fil
       return {};
     }
   }
-  std::string problem;
-  auto text = read_file(std_path, &problem);
-  if (!text) {
+  std::string problem, text;
+  if (!read_file(std_path, text, &problem)) {
     warn(warnings, std_path, problem);
     return {};
   }
-  StdLogText s = parse_std_log_text(*text);
+  StdLogText s = parse_std_log_text(text);
   for (const std::string& p : s.problems) warn(warnings, std_path, p);
   return std::move(s.components);
 }
@@ -310,8 +312,9 @@ std::vector<LogResult> parse_all_logs(const std::string& log_dir,
                                       std::vector<std::string>* warnings,
                                       const ParseOptions& options) {
   std::vector<LogResult> results;
+  std::string buffer;
   for (auto& [key, files] : discover(log_dir, options.recursive, warnings)) {
-    if (auto r = read_run(files, warnings)) results.push_back(std::move(*r));
+    if (auto r = read_run(files, options, buffer, warnings)) results.push_back(std::move(*r));
   }
   return results;
 }
