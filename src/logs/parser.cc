@@ -241,6 +241,13 @@ std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOption
     r.components = std::move(std_log->components);
     r.early_stop = std_log->early_stop;
     r.info = std::move(std_log->info);
+    if (!options.per_epoch) {
+      for (auto& [name, c] : r.components) {
+        c.avg_power_usages_w.reset();
+        c.avg_energy_usages_j.reset();
+        c.epoch_durations_s.reset();
+      }
+    }
   }
   r.actual = std::move(out_log->actual);
   r.pred = std::move(out_log->pred);

@@ -223,6 +223,14 @@ TEST(ParserGolden, AllFixturesRecursively) {
   EXPECT_EQ(a.runs, 9);
   EXPECT_NEAR(a.energy_kwh, 0.0029222921310000003, 1e-18);
   EXPECT_NEAR(a.co2eq_g, 0.6088871750770002, 1e-15);
+  // Without per-epoch figures: the same totals, devices kept.
+  std::vector<LogResult> lean =
+      parse_all_logs(std::string(CT_SOURCE_DIR) + "/tests/fixtures/original-logs", nullptr,
+                     {.recursive = true, .per_epoch = false});
+  ASSERT_EQ(lean.size(), 9u);
+  EXPECT_EQ(aggregate(lean).energy_kwh, a.energy_kwh);
+  EXPECT_EQ(lean[0].components[0].second.avg_power_usages_w, std::nullopt);
+  EXPECT_FALSE(lean[0].components[0].second.devices.empty());
   // Without --recursive, the top directory holds no logs.
   EXPECT_TRUE(parse_all_logs(std::string(CT_SOURCE_DIR) + "/tests/fixtures/original-logs").empty());
 }
