@@ -439,6 +439,46 @@ TEST(ParserFixes, ParseLogsPicksNamedOrNewest) {
   EXPECT_EQ(c[0].second.avg_energy_usages_j, Rows{{100.0}});
 }
 
+// 1.x: numpy-array power lines, pid-only and pre-2.0 file names.
+TEST(ParserFixes, Version1StyleLogs) {
+  ScratchDir dir;
+  write_file(dir.file("10151_2024-03-26T105926Z_carbontracker.log"),
+             "2024-03-26 10:59:26 - carbontracker version 1.2.5\n"
+             "2024-03-26 10:59:26 - Only predicted and actual consumptions are multiplied by a PUE "
+             "coefficient of 1.55 (Rhonda Ascierto, 2022, Uptime Institute Global Data Center "
+             "Survey).\n"
+             "2024-03-26 10:59:26 - The following components were found: GPU with device(s) "
+             "Tesla V100-SXM2-16GB. CPU with device(s) cpu:0, cpu:1.\n"
+             "2024-03-26 11:01:48 - Epoch 1:\n"
+             "2024-03-26 11:01:48 - Duration: 0:02:21.90\n"
+             "2024-03-26 11:01:48 - Average power usage (W) for gpu: [136.86084615]\n"
+             "2024-03-26 11:01:48 - Average power usage (W) for cpu: [ 41.5  39.25]\n");
+  write_file(dir.file("10151_2024-03-26T105926Z_carbontracker_output.log"),
+             "2024-03-26 11:01:48 - CarbonTracker: \nActual consumption for 1 epoch(s):\n"
+             "\tTime:\t0:02:22\n\tEnergy:\t0.009417 kWh\n\tCO2eq:\t0.960490 g\n"
+             "\tThis is equivalent to:\n\t0.007977 km travelled by car\n");
+  write_file(dir.file("2020-05-17T19:02Z_carbontracker_output.log"),
+             "2020-05-17 19:02:00 - CarbonTracker: \nPredicted consumption for 5 epoch(s):\n"
+             "\tTime:\t0:10:00\n\tEnergy:\t0.5 kWh\n\tCO2eq:\t100.0 g\n");
+  write_file(dir.file("2020-05-17T19:02Z_carbontracker.log"), "2020-05-17 19:02:00 - Epoch 1:\n");
+  std::vector<std::string> warnings;
+  std::vector<LogResult> runs = parse_all_logs(dir.path(), &warnings);
+  EXPECT_TRUE(warnings.empty());
+  ASSERT_EQ(runs.size(), 2u);
+  const LogResult& v1 = runs[0];
+  EXPECT_EQ(v1.info.version, "1.2.5");
+  EXPECT_EQ(component(v1, "gpu").avg_power_usages_w, Rows{{136.86084615}});
+  EXPECT_EQ(component(v1, "gpu").avg_energy_usages_j, Rows{{136.86084615 * 141.9}});
+  EXPECT_EQ(component(v1, "cpu").avg_power_usages_w, (Rows{{41.5, 39.25}}));
+  EXPECT_EQ(component(v1, "cpu").devices, (std::vector<std::string>{"cpu:0", "cpu:1"}));
+  expect_block(v1.actual, 1, 142.0, 0.009417, 0.96049,
+               Equivalents{{"km travelled by car", 0.007977}});
+  EXPECT_FALSE(runs[1].actual.has_value());
+  expect_block(runs[1].pred, 5, 600.0, 0.5, 100.0, std::nullopt);
+  Aggregate a = aggregate(runs);
+  EXPECT_EQ(a.energy_kwh, 0.009417 + 0.5);
+}
+
 // ---- Tolerant input. ----
 
 TEST(ParserTolerant, BadFilesAreSkippedWithOneWarningEach) {
