@@ -59,7 +59,7 @@ struct RunFiles {
 // Reads a whole file into `text` (reused between files to spare the
 // allocator); on failure returns false and sets `problem`.
 bool read_file(const std::string& path, std::string& text, std::string* problem) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // never block on a FIFO
   if (fd < 0) {
     *problem = std::string("cannot open: ") + std::strerror(errno);
     return false;
