@@ -79,6 +79,10 @@ std::string dump(const nlohmann::json& j) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string dump_compact(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 constexpr const char* kUsage =
     "usage: carbontracker --parse DIR [--format text|json] [--by job|host] [--recursive]";
 
@@ -148,11 +152,14 @@ int run_parse_command(const std::vector<std::string>& args, std::ostream& out, s
     if (format == "text") {
       out << parser::aggregate_sentence(total) << "\n";
     } else {
-      nlohmann::json j = {{"logs", parser::to_json(runs)},
-                          {"aggregate", aggregate_json(total)},
-                          {"sentence", parser::aggregate_sentence(total)},
-                          {"warnings", warnings}};
-      out << dump(j) << "\n";
+      // Streamed one run per line: a document of 10,000 runs never exists
+      // in memory at once.
+      out << "{\"logs\": [";
+      for (size_t i = 0; i < runs.size(); ++i)
+        out << (i == 0 ? "\n" : ",\n") << dump_compact(parser::to_json(runs[i]));
+      out << "\n],\n\"aggregate\": " << dump_compact(aggregate_json(total))
+          << ",\n\"sentence\": " << dump_compact(parser::aggregate_sentence(total))
+          << ",\n\"warnings\": " << dump_compact(warnings) << "}\n";
     }
     return 0;
   }

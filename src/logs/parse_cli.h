@@ -13,7 +13,7 @@ namespace carbontracker {
 // on (a leading "--parse" is optional; "--parse=DIR" works too):
 //   DIR                 the log directory (required)
 //   --format text|json  text (default): the original's aggregate sentence;
-//                       json: {"logs": [...], "aggregate": {...},
+//                       json: {"logs": [...] (one run per line), "aggregate": {...},
 //                       "sentence": "...", "warnings": [...]}
 //   --by job|host       per Slurm job (or per host) totals with a per-node
 //                       (per-job) breakdown; implies --recursive
