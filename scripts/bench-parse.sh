@@ -24,6 +24,7 @@ hyperfine -N -w 2 -r "${ROUNDS:-10}" \
   "sh -c 'find $work/text -type f -exec cat {} + > /dev/null'" \
   "$parse $work/text" \
   "sh -c 'find $work/jsonl -type f -exec cat {} + > /dev/null'" \
+  "sh -c 'find $work/jsonl -name *.jsonl -exec cat {} + > /dev/null'" \
   "$parse $work/jsonl" \
   "$parse $work/text --format json" \
   "$parse $work/jsonl --by job"
