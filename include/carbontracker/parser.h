@@ -11,8 +11,9 @@
 //
 // Bad input never throws: a file that cannot be read or holds nothing usable
 // is skipped and a warning naming it is added to the `warnings` list (or
-// written to the given stream). Only an unreadable directory is an error
-// (Error kIo), because then there is nothing to report.
+// written to the given stream). Only a log directory that parse_all_logs
+// cannot read is an error (Error kIo), because then there is nothing to
+// report.
 #pragma once
 
 #include <iosfwd>
@@ -92,8 +93,8 @@ struct ParseOptions {
 // The original's parse_logs: the components of the standard log
 // `log_dir/std_log_file` (the output file name is accepted for
 // compatibility and not read, as in the original). With either name empty,
-// the most recently modified pair in log_dir is used; none found gives an
-// empty result and a warning.
+// the most recently modified standard log in log_dir is used; none found (or
+// no such directory) gives an empty result and a warning.
 Components parse_logs(const std::string& log_dir, const std::string& std_log_file = "",
                       const std::string& output_log_file = "",
                       std::vector<std::string>* warnings = nullptr);
