@@ -80,6 +80,9 @@ struct TrackerOptions {
   // Write the run's JSON record here when monitoring ends; empty = none.
   std::string json_path;
 
+  // The command being tracked, recorded in the logs' run metadata (the
+  // command-line wrapper sets it); empty for a program using the library.
+  std::string command;
   // The process whose GPUs devices_by_pid looks for; 0 = this process.
   int tracked_pid = 0;
   // Hardware and service locations; unset = read from the process environment.

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "carbontracker/tracker.h"
+#include "logs/parse_cli.h"
 #include "output/json.h"
 
 extern char** environ;
@@ -426,6 +427,7 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
   t.sim_gpu = o.sim_gpu;
   t.sim_gpu_watts = o.sim_gpu_watts;
   t.sim_gpu_util = o.sim_gpu_util;
+  for (const std::string& word : o.command) t.command += (t.command.empty() ? "" : " ") + word;
   if (!o.api_keys_text.empty()) {
     auto keys = parse_api_keys(o.api_keys_text);
     if (!keys) {
@@ -522,6 +524,7 @@ int run_cli(const std::vector<std::string>& args) {
     std::cout << "carbontracker " << version() << "\n";
     return 0;
   }
+  if (!o.parse_args.empty()) return run_parse_command(o.parse_args, std::cout, std::cerr);
   if (o.command.empty()) {
     std::cerr << prog << ": no command given\n" << cli_usage(prog);
     return 2;

@@ -18,6 +18,7 @@
 #include "common/format.h"
 #include "energy/sampler.h"
 #include "intensity/source.h"
+#include "logs/jsonl_writer.h"
 #include "output/json.h"
 #include "output/logger.h"
 #include "output/report.h"
@@ -85,6 +86,12 @@ class Tracker::Impl {
   // found, a live source failing or recovering on its background thread).
   void say_intensity_notes();
   std::string location() const;
+  // Runs f on the JSONL writer, if there is one. A failed write is said once
+  // and ends the JSONL file, never the measurement.
+  template <typename F>
+  void jsonl(F&& f);
+  void jsonl_new_intensities();
+  nlohmann::json options_json() const;
 
   TrackerOptions opt_;
   EffectiveOptions eff_;
@@ -94,6 +101,8 @@ class Tracker::Impl {
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<IntensitySource> intensity_;
   std::unique_ptr<Sampler> sampler_;
+  std::unique_ptr<JsonlWriter> jsonl_;
+  size_t jsonl_intensities_ = 0;  // intensity records already in the JSONL file
 
   mutable std::mutex mu_;  // guards the results below for result()
   RunResult run_;
@@ -163,6 +172,10 @@ void Tracker::Impl::setup() {
         "Only predicted and actual consumptions are multiplied by a PUE coefficient of {} (set by "
         "the user).",
         python_float_repr(opt_.pue)));
+  RunMetadata meta = collect_run_metadata(env_);
+  meta.command = opt_.command;
+  meta.options = options_json();
+  logger_->info("Run metadata: " + run_metadata_json(meta));
   for (const std::string& b : banners) logger_->print(b);
 
   find_devices(sensors);
@@ -195,6 +208,10 @@ void Tracker::Impl::setup() {
       logger_->info(note);
       logger_->output(note);
     }
+  if (!logger_->stem().empty()) {
+    jsonl_ = std::make_unique<JsonlWriter>(logger_->stem() + "_carbontracker.jsonl");
+    jsonl([&](JsonlWriter& w) { w.run_start(meta, run_.devices, opt_.pue, clock_.unix_s()); });
+  }
   sampler_->start();
   logger_->info("Monitoring thread started.");
   monitoring_ = true;
@@ -245,6 +262,59 @@ void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) 
     throw Error(ErrorCode::kComponent,
                 "No components were available. carbontracker measures Intel and AMD CPUs through "
                 "RAPL, NVIDIA and AMD GPUs, and estimates the CPU elsewhere.");
+}
+
+template <typename F>
+void Tracker::Impl::jsonl(F&& f) {
+  if (!jsonl_) return;
+  try {
+    f(*jsonl_);
+  } catch (const std::exception& e) {
+    std::string m = std::string(e.what()) + " The JSONL log stops here; measuring goes on.";
+    logger_->err(LogLevel::kWarning, m);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      run_.messages.push_back(m);
+    }
+    jsonl_.reset();
+  }
+}
+
+void Tracker::Impl::jsonl_new_intensities() {
+  if (!jsonl_ || !sampler_) return;
+  std::vector<IntensityRecord> recs = sampler_->intensities();
+  for (; jsonl_intensities_ < recs.size(); ++jsonl_intensities_)
+    jsonl([&](JsonlWriter& w) { w.intensity(recs[jsonl_intensities_]); });
+}
+
+nlohmann::json Tracker::Impl::options_json() const {
+  nlohmann::json j = {{"epochs", opt_.epochs},
+                      {"epochs_before_pred", opt_.epochs_before_pred},
+                      {"monitor_epochs", opt_.monitor_epochs},
+                      {"update_interval", opt_.update_interval},
+                      {"interpretable", opt_.interpretable},
+                      {"stop_and_confirm", opt_.stop_and_confirm},
+                      {"ignore_errors", opt_.ignore_errors},
+                      {"components", opt_.components},
+                      {"devices_by_pid", opt_.devices_by_pid},
+                      {"log_dir", opt_.log_dir},
+                      {"log_file_prefix", opt_.log_file_prefix},
+                      {"verbose", opt_.verbose},
+                      {"decimal_precision", opt_.decimal_precision},
+                      {"pue", opt_.pue},
+                      {"region", opt_.region},
+                      {"offline", opt_.offline}};
+  if (opt_.sim_cpu) j["sim_cpu"] = *opt_.sim_cpu;
+  if (opt_.sim_cpu_tdp) j["sim_cpu_tdp"] = *opt_.sim_cpu_tdp;
+  if (opt_.sim_cpu_util) j["sim_cpu_util"] = *opt_.sim_cpu_util;
+  if (opt_.sim_gpu) j["sim_gpu"] = *opt_.sim_gpu;
+  if (opt_.sim_gpu_watts) j["sim_gpu_watts"] = *opt_.sim_gpu_watts;
+  if (opt_.sim_gpu_util) j["sim_gpu_util"] = *opt_.sim_gpu_util;
+  // API keys are never written anywhere; only which providers have one.
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& [name, key] : opt_.api_keys) keys.push_back(name);
+  j["api_keys_for"] = keys;
+  return j;
 }
 
 void Tracker::Impl::handle_error(const std::exception& e) {
@@ -355,14 +425,18 @@ void Tracker::Impl::epoch_end() {
       return;
     }
     Snapshot end = sampler_->sample_now();
+    EpochRecord record;
     {
       std::lock_guard<std::mutex> lock(mu_);
       in_epoch_ = false;
       ++completed_;
       run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_, false));
       log_epoch(run_.epochs.back());
+      record = run_.epochs.back();
     }
     say_intensity_notes();
+    jsonl_new_intensities();
+    jsonl([&](JsonlWriter& w) { w.epoch(record, run_.devices); });
     if (opt_.on_epoch) opt_.on_epoch(result());
     if (completed_ == eff_.epochs_before_pred) {
       predict();
@@ -423,6 +497,7 @@ void Tracker::Impl::predict() {
     std::lock_guard<std::mutex> lock(mu_);
     run_.prediction = c;
   }
+  jsonl([&](JsonlWriter& w) { w.prediction(c); });
   logger_->output(consumption_block(fmt::format("Predicted consumption for {} epoch(s):", c.epochs),
                                     c.duration_s, c.energy_kwh, c.co2_g, opt_.decimal_precision,
                                     opt_.interpretable));
@@ -460,13 +535,18 @@ void Tracker::Impl::finish(bool interrupted) {
                               eff_.monitor_epochs));
   if (in_epoch_) {
     Snapshot end = sampler_->sample_now();
-    std::lock_guard<std::mutex> lock(mu_);
-    in_epoch_ = false;
-    run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_ + 1, true));
-    log_epoch(run_.epochs.back());
+    EpochRecord record;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      in_epoch_ = false;
+      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_ + 1, true));
+      log_epoch(run_.epochs.back());
+      record = run_.epochs.back();
+    }
     logger_->info(fmt::format(
         "Epoch {} was in progress at stop(): it is measured up to now and counted as partial.",
         completed_ + 1));
+    jsonl([&](JsonlWriter& w) { w.epoch(record, run_.devices); });
   }
   shutdown();
   say_intensity_notes();
@@ -507,6 +587,9 @@ void Tracker::Impl::finish(bool interrupted) {
   logger_->info("Monitoring thread ended.");
   logger_->output("Finished monitoring.");
   monitoring_ = false;
+  jsonl_new_intensities();
+  jsonl([&](JsonlWriter& w) { w.totals(result(), clock_.unix_s()); });
+  jsonl_.reset();
   if (!opt_.json_path.empty()) write_json_file(opt_.json_path, run_to_json(result()));
 }
 
