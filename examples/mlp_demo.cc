@@ -4,6 +4,8 @@
 //
 //   mlp_demo [--epochs N] [--samples N] [--hidden N] [--log_dir DIR]
 //       embedded API: prediction after epoch 1, actual consumption at the end
+//   mlp_demo --no-tracker [...]
+//       plain training, for measuring the tracker's overhead
 //   mlp_demo --markers [...]
 //       no tracker inside; writes epoch_start/epoch_end to the file descriptor
 //       in $CARBONTRACKER_EPOCH_FD, for `carbontracker --epochs N -- mlp_demo --markers`
@@ -140,7 +142,7 @@ void marker(int fd, const char* text) {
 
 int main(int argc, char** argv) {
   int epochs = 3, samples = 12000, hidden = 192;
-  bool markers = false;
+  bool markers = false, untracked = false;
   std::string log_dir;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -157,7 +159,7 @@ int main(int argc, char** argv) {
       markers = true;
     else {
       std::fprintf(
-          stderr, "usage: %s [--epochs N] [--samples N] [--hidden N] [--log_dir DIR] [--markers]\n",
+          stderr, "usage: %s [--epochs N] [--samples N] [--hidden N] [--log_dir DIR] [--markers | --no-tracker]\n",
           argv[0]);
       return 2;
     }
@@ -181,7 +183,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     fd = std::atoi(env);
-  } else {
+  } else if (!untracked) {
     carbontracker::TrackerOptions opt;
     opt.epochs = epochs;
     opt.monitor_epochs = -1;  // report after the last epoch
