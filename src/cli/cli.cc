@@ -23,6 +23,8 @@
 #include "carbontracker/tracker.h"
 #include "output/json.h"
 
+extern char** environ;
+
 namespace carbontracker {
 
 namespace {
@@ -272,6 +274,7 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
       return result;
     }
     set_cloexec_nonblock(epoch_pipe[0], true);
+    set_cloexec_nonblock(epoch_pipe[1], false);
   }
 
   struct sigaction sa {};
@@ -290,13 +293,38 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
   std::vector<char*> argv;
   for (const std::string& s : command) argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
-  std::string fd_env = epoch_fd ? std::to_string(epoch_pipe[1]) : "";
+  // Everything the child needs is prepared before fork(): between fork and
+  // exec only async-signal-safe calls are allowed (other threads may hold locks).
+  int epoch_target = -1;
+  std::vector<std::string> env_strings;
+  std::vector<char*> envp;
+  if (epoch_fd) {
+    // A single-digit descriptor, because POSIX shells only redirect to 0-9:
+    // the lowest one >= 3 that is free or would be closed by exec anyway.
+    epoch_target = 3;
+    for (; epoch_target < 10; ++epoch_target) {
+      int flags = fcntl(epoch_target, F_GETFD);
+      if (flags == -1 || (flags & FD_CLOEXEC)) break;
+    }
+    if (epoch_target == 10) epoch_target = epoch_pipe[1];
+    for (char** e = environ; e && *e; ++e)
+      if (std::strncmp(*e, "CARBONTRACKER_EPOCH_FD=", 23) != 0) env_strings.push_back(*e);
+    env_strings.push_back("CARBONTRACKER_EPOCH_FD=" + std::to_string(epoch_target));
+    for (std::string& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
 
   pid_t pid = fork();
   if (pid == 0) {
     for (int k = 0; k < 6; ++k) sigaction(forwarded[k], &old[k], nullptr);
     signal(SIGCHLD, SIG_DFL);
-    if (epoch_fd) setenv("CARBONTRACKER_EPOCH_FD", fd_env.c_str(), 1);
+    if (epoch_fd) {
+      if (epoch_target != epoch_pipe[1])
+        dup2(epoch_pipe[1], epoch_target);
+      else
+        fcntl(epoch_target, F_SETFD, 0);
+      execvpe(argv[0], argv.data(), envp.data());
+    }
     execvp(argv[0], argv.data());
     int e = errno;
     [[maybe_unused]] ssize_t n = write(status_pipe[1], &e, sizeof e);

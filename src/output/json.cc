@@ -114,7 +114,7 @@ nlohmann::json run_to_json(const RunResult& r) {
 
 void write_json_file(const std::string& path, const nlohmann::json& record) {
   std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  std::FILE* f = std::fopen(tmp.c_str(), "we");
   std::string text = record.dump(2) + "\n";
   bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
   ok = f && (std::fclose(f) == 0) && ok;

@@ -30,7 +30,7 @@ const char* level_name(LogLevel level) {
 }
 
 std::FILE* open_or_throw(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
+  std::FILE* f = std::fopen(path.c_str(), "we");
   if (!f)
     throw Error(ErrorCode::kIo,
                 fmt::format("Cannot create log file {}: {}. Choose a writable log_dir.", path,
@@ -104,7 +104,7 @@ void Logger::err(LogLevel level, const std::string& message, const char* thread)
     *opt_.console << "CarbonTracker: " << level_name(level) << " - " << message << std::endl;
   if (stem_.empty()) return;
   if (!err_file_ && !err_file_failed_) {
-    err_file_ = std::fopen(err_path().c_str(), "w");
+    err_file_ = std::fopen(err_path().c_str(), "we");
     if (!err_file_) err_file_failed_ = true;
   }
   write_file(err_file_, err_path(),

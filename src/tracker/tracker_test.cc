@@ -1,0 +1,437 @@
+#include "carbontracker/tracker.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+namespace carbontracker {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A temp dir removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/ct_tracker_XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+Environment empty_env(const TempDir& dir) {
+  Environment env;
+  env.powercap_root = (dir.path / "no-powercap").string();
+  env.proc_root = (dir.path / "no-proc").string();
+  env.nvml_library = (dir.path / "no-libnvidia-ml.so").string();
+  env.rocm_smi_library = (dir.path / "no-librocm_smi64.so").string();
+  env.offline = true;
+  env.zone_tab = (dir.path / "no-zone.tab").string();
+  env.localtime_path = (dir.path / "no-localtime").string();
+  env.tz = "";
+  env.cache_dir = (dir.path / "cache").string();
+  return env;
+}
+
+TrackerOptions sim_options(const TempDir& dir, std::ostream& console) {
+  TrackerOptions o;
+  o.epochs = 4;
+  o.sim_cpu = "Intel Xeon Gold 6130";
+  o.sim_cpu_tdp = 125;
+  o.sim_gpu = "NVIDIA A100";
+  o.sim_gpu_watts = 400;
+  o.sim_gpu_util = 0.75;
+  o.environment = empty_env(dir);
+  o.console = &console;
+  o.update_interval = 0.05;
+  return o;
+}
+
+void sleep_s(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<fs::path> files_in(const fs::path& dir) {
+  std::vector<fs::path> out;
+  if (!fs::exists(dir)) return out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(TrackerOptions, InvalidCombinationsAreRejectedWithTheReason) {
+  TempDir dir;
+  std::ostringstream console;
+  auto expect_invalid = [&](TrackerOptions o, const std::string& message) {
+    try {
+      Tracker t(o);
+      FAIL() << "accepted: " << message;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      EXPECT_EQ(std::string(e.what()), message);
+    }
+  };
+  TrackerOptions o = sim_options(dir, console);
+  o.monitor_epochs = 0;
+  expect_invalid(
+      o, "Argument monitor_epochs expected a value in {-1, >0, >=epochs_before_pred}, got 0.");
+  o = sim_options(dir, console);
+  o.epochs_before_pred = 3;
+  o.monitor_epochs = 2;
+  expect_invalid(
+      o, "Argument monitor_epochs expected a value in {-1, >0, >=epochs_before_pred}, got 2.");
+  o = sim_options(dir, console);
+  o.epochs_before_pred = -1;  // = epochs (4) > monitor_epochs (1)
+  expect_invalid(
+      o, "Argument monitor_epochs expected a value in {-1, >0, >=epochs_before_pred}, got 1.");
+  o = sim_options(dir, console);
+  o.sim_cpu_tdp.reset();
+  expect_invalid(
+      o, "When using simulated CPU (sim_cpu), you must also specify the CPU TDP (sim_cpu_tdp)");
+  o = sim_options(dir, console);
+  o.sim_gpu_watts.reset();
+  expect_invalid(o,
+                 "When using simulated GPU (sim_gpu), you must also specify the GPU power "
+                 "consumption (sim_gpu_watts)");
+  o = sim_options(dir, console);
+  o.sim_cpu_util = 1.5;
+  expect_invalid(o, "CPU utilization must be between 0.0 and 1.0.");
+  o = sim_options(dir, console);
+  o.sim_gpu_watts = -400;
+  expect_invalid(o, "GPU watts must be a non-negative number.");
+  o = sim_options(dir, console);
+  o.sim_cpu = " ";
+  expect_invalid(o, "CPU name must be a non-empty string.");
+  o = sim_options(dir, console);
+  o.components = "tpu";
+  expect_invalid(
+      o, "Component name tpu is invalid. Components must be 'all', 'cpu', 'gpu' or 'gpu,cpu'.");
+  o = sim_options(dir, console);
+  o.epochs = 0;
+  expect_invalid(o, "Argument epochs expected a value > 0, got 0.");
+  o = sim_options(dir, console);
+  o.update_interval = 0;
+  expect_invalid(o, "Argument update_interval expected a number of seconds > 0, got 0.");
+}
+
+TEST(TrackerOptions, MinusOneMeansAllEpochs) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.epochs = 2;
+  o.epochs_before_pred = -1;
+  o.monitor_epochs = -1;
+  Tracker t(o);
+  for (int i = 0; i < 2; ++i) {
+    t.epoch_start();
+    t.epoch_end();
+  }
+  EXPECT_FALSE(t.monitoring());
+  std::string out = console.str();
+  EXPECT_NE(out.find("Predicted consumption for 2 epoch(s):"), std::string::npos);
+  EXPECT_NE(out.find("Actual consumption for 2 epoch(s):"), std::string::npos);
+  EXPECT_LT(out.find("Predicted consumption"), out.find("Actual consumption"));
+}
+
+TEST(Tracker, EnergyPerEpochIsPowerTimesDurationSummedOverDevices) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.monitor_epochs = -1;
+  Tracker t(o);
+  for (int i = 0; i < 3; ++i) {
+    t.epoch_start();
+    sleep_s(0.15);
+    t.epoch_end();
+  }
+  RunResult r = t.result();
+  ASSERT_EQ(r.devices.size(), 2u);
+  EXPECT_EQ(r.devices[0].name, "NVIDIA A100");
+  EXPECT_EQ(r.devices[0].component, ComponentKind::kGpu);
+  EXPECT_EQ(r.devices[0].provenance, Provenance::kSimulated);
+  ASSERT_EQ(r.epochs.size(), 3u);
+  for (const EpochRecord& e : r.epochs) {
+    EXPECT_GE(e.duration_s, 0.15);
+    // GPU 400 W x 0.75 = 300 W, CPU 125 W x 0.5 = 62.5 W: summed, not averaged.
+    EXPECT_NEAR(e.energy_j[0], 300 * e.duration_s, 1e-6);
+    EXPECT_NEAR(e.energy_j[1], 62.5 * e.duration_s, 1e-6);
+    EXPECT_NEAR(e.total_co2_g(), e.total_energy_j() / 3.6e6 * 481, 1e-12);
+  }
+  // Prediction after epoch 1: 4 epochs x epoch 1's energy, with PUE.
+  ASSERT_TRUE(r.prediction);
+  EXPECT_EQ(r.prediction->epochs, 4);
+  EXPECT_NEAR(r.prediction->energy_kwh, 4 * r.epochs[0].total_energy_j() * 1.58 / 3.6e6, 1e-15);
+  EXPECT_NEAR(r.prediction->co2_g, r.prediction->energy_kwh * 481, 1e-12);
+  EXPECT_NEAR(r.prediction->duration_s, 4 * r.epochs[0].duration_s, 1e-9);
+  t.stop();
+  r = t.result();
+  ASSERT_TRUE(r.actual);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.actual->epochs, 3);
+  EXPECT_NEAR(r.actual->energy_kwh, r.energy_j(true) / 3.6e6, 1e-15);
+  EXPECT_NEAR(r.actual->co2_g, r.actual->energy_kwh * 481, 1e-12);
+}
+
+TEST(Tracker, StopMeasuresTheEpochInProgressAsPartial) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.monitor_epochs = -1;
+  Tracker t(o);
+  t.epoch_start();
+  sleep_s(0.05);
+  t.epoch_end();
+  t.epoch_start();
+  sleep_s(0.1);
+  t.stop();
+  RunResult r = t.result();
+  ASSERT_EQ(r.epochs.size(), 2u);
+  EXPECT_FALSE(r.epochs[0].partial);
+  EXPECT_TRUE(r.epochs[1].partial);
+  EXPECT_GE(r.epochs[1].duration_s, 0.1);
+  EXPECT_NEAR(r.epochs[1].total_energy_j(), 362.5 * r.epochs[1].duration_s, 1e-6);
+  ASSERT_TRUE(r.actual);
+  EXPECT_EQ(r.actual->epochs, 1);  // completed epochs
+  EXPECT_NEAR(r.actual->duration_s, r.epochs[0].duration_s + r.epochs[1].duration_s, 1e-9);
+  EXPECT_NE(console.str().find("Actual consumption for 1 epoch(s):"), std::string::npos);
+  // Nothing more after stop().
+  t.epoch_start();
+  t.epoch_end();
+  t.stop();
+  EXPECT_EQ(t.result().epochs.size(), 2u);
+}
+
+TEST(Tracker, DefaultsReportAfterTheFirstEpochAndStop) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);  // epochs_before_pred=1, monitor_epochs=1
+  Tracker t(o);
+  t.epoch_start();
+  t.epoch_end();
+  EXPECT_FALSE(t.monitoring());
+  t.stop();  // no-op, as in the original 2.1.2
+  std::string out = console.str();
+  EXPECT_EQ(out.find("interrupted"), std::string::npos);
+  EXPECT_NE(out.find("Actual consumption for 1 epoch(s):"), std::string::npos);
+}
+
+TEST(Tracker, ConsoleTextHasTheOriginalFormat) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.monitor_epochs = 2;
+  Tracker t(o);
+  for (int i = 0; i < 2; ++i) {
+    t.epoch_start();
+    sleep_s(0.02);
+    t.epoch_end();
+  }
+  std::string out = console.str();
+  std::regex expected(
+      "Using simulated GPU: NVIDIA A100 with power consumption: 300.00W \\(at 75% utilization\\)\n"
+      "Using simulated CPU: Intel Xeon Gold 6130 with TDP: 62.50W \\(at 50% utilization\\)\n"
+      "CarbonTracker: The following components were found: GPU with device\\(s\\) NVIDIA A100\\. "
+      "CPU with device\\(s\\) Intel Xeon Gold 6130\\.\n"
+      "CarbonTracker: Live carbon intensity could not be fetched at detected location: [^\n]*\n"
+      "CarbonTracker: \nPredicted consumption for 4 epoch\\(s\\):\n\tTime:\t0:00:00\n"
+      "\tEnergy:\t0\\.0000\\d\\d kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"
+      "\t0\\.0000\\d\\d km travelled by car\n"
+      "CarbonTracker: Average carbon intensity during training was 481\\.00 gCO2/kWh at detected "
+      "location: UNDETECTED\\.\n"
+      "CarbonTracker: \nActual consumption for 2 epoch\\(s\\):\n\tTime:\t0:00:00\n"
+      "\tEnergy:\t0\\.0000\\d\\d kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"
+      "\t0\\.0000\\d\\d km travelled by car\n"
+      "CarbonTracker: Finished monitoring\\.\n");
+  EXPECT_TRUE(std::regex_match(out, expected)) << out;
+}
+
+TEST(Tracker, VerboseZeroKeepsOutputOffTheConsoleButInTheFile) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.verbose = 0;
+  o.interpretable = false;
+  o.log_dir = (dir.path / "logs").string();
+  o.log_file_prefix = "run";
+  {
+    Tracker t(o);
+    t.epoch_start();
+    t.epoch_end();
+  }
+  EXPECT_EQ(console.str().find("CarbonTracker:"), std::string::npos);
+  auto files = files_in(dir.path / "logs");
+  ASSERT_EQ(files.size(), 2u);  // no err file without an error
+  std::regex name("run_" + std::to_string(getpid()) +
+                  "\\.\\d{1,6}_\\d{4}-\\d\\d-\\d\\dT\\d{6}Z_carbontracker(_output)?\\.log");
+  for (const auto& f : files) EXPECT_TRUE(std::regex_match(f.filename().string(), name)) << f;
+  std::string output = read_file(files[1]);
+  EXPECT_NE(output.find(" - CarbonTracker: \nActual consumption for 1 epoch(s):\n\tTime:\t"),
+            std::string::npos);
+  EXPECT_EQ(output.find("This is equivalent to"), std::string::npos);
+  std::string standard = read_file(files[0]);
+  std::regex lines(
+      "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d - carbontracker version [0-9.]+\n"
+      "[^\n]* - Only predicted and actual consumptions are multiplied by a PUE coefficient of "
+      "1\\.58 \\(Daniel Bizo, 2023, Uptime Institute Global Data Center Survey\\)\\.\n"
+      "(.*\n)*"
+      "[^\n]* - Epoch 1:\n[^\n]* - Duration: 0:00:00\\.\\d\\d\n"
+      "[^\n]* - Average power usage \\(W\\) for gpu: 300\\.0\n"
+      "[^\n]* - Average power usage \\(W\\) for cpu: 62\\.5\n"
+      "(.*\n)*[^\n]* - Monitoring thread ended\\.\n");
+  EXPECT_TRUE(std::regex_match(standard, lines)) << standard;
+}
+
+TEST(Tracker, ComponentsSelectWhatIsMeasured) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.components = " GPU ";
+  Tracker t(o);
+  RunResult r = t.result();
+  ASSERT_EQ(r.devices.size(), 1u);
+  EXPECT_EQ(r.devices[0].component, ComponentKind::kGpu);
+}
+
+TEST(Tracker, GpuRequestedWithoutAnyGpuIsAnErrorNamingTheReason) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.sim_gpu.reset();
+  o.components = "gpu";
+  try {
+    Tracker t(o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kComponent);
+    EXPECT_EQ(std::string(e.what()).rfind("No GPU(s) available: ", 0), 0u) << e.what();
+  }
+  o.ignore_errors = true;
+  Tracker t(o);  // ignore_errors: a tracker that does nothing
+  EXPECT_FALSE(t.monitoring());
+  t.epoch_start();
+  t.epoch_end();
+  t.stop();
+  EXPECT_NE(console.str().find("Ignored error: No GPU(s) available"), std::string::npos);
+}
+
+TEST(Tracker, StopAndConfirm) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.monitor_epochs = -1;
+  o.stop_and_confirm = true;
+  std::vector<std::string> answers = {"maybe", "Y"};
+  o.confirm = [&]() -> std::optional<std::string> {
+    if (answers.empty()) return std::nullopt;
+    std::string a = answers.front();
+    answers.erase(answers.begin());
+    return a;
+  };
+  {
+    Tracker t(o);
+    t.epoch_start();
+    t.epoch_end();
+    EXPECT_TRUE(t.monitoring());
+  }
+  std::string out = console.str();
+  EXPECT_NE(out.find("CarbonTracker: Continue training (y/n)?\n"
+                     "CarbonTracker: Input not recognized. Try again (y/n):\n"
+                     "CarbonTracker: Continuing...\n"),
+            std::string::npos);
+
+  answers = {"n"};
+  Tracker t2(o);
+  t2.epoch_start();
+  try {
+    t2.epoch_end();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUserQuit);
+  }
+  EXPECT_FALSE(t2.monitoring());
+
+  answers = {};  // end of input
+  Tracker t3(o);
+  t3.epoch_start();
+  EXPECT_THROW(t3.epoch_end(), Error);
+  o.ignore_errors = true;
+  Tracker t4(o);
+  t4.epoch_start();
+  t4.epoch_end();  // ignored: monitoring stops, training goes on
+  EXPECT_FALSE(t4.monitoring());
+}
+
+TEST(Tracker, EpochCallsOutOfOrderAreToleratedAndSaid) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.monitor_epochs = -1;
+  Tracker t(o);
+  t.epoch_end();  // without start: ignored
+  t.epoch_start();
+  t.epoch_start();  // restarts
+  t.epoch_end();
+  EXPECT_EQ(t.result().epochs.size(), 1u);
+  EXPECT_EQ(t.result().messages.size(), 2u);
+}
+
+TEST(Tracker, UnwritableLogDirIsAClearError) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  std::ofstream(dir.path / "file") << "x";
+  o.log_dir = (dir.path / "file" / "logs").string();
+  try {
+    Tracker t(o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIo);
+    EXPECT_NE(std::string(e.what()).find("writable log_dir"), std::string::npos);
+  }
+}
+
+TEST(Tracker, JsonRecordIsWrittenWhenMonitoringEnds) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.json_path = (dir.path / "run.json").string();
+  {
+    Tracker t(o);
+    t.epoch_start();
+    sleep_s(0.05);
+    t.epoch_end();
+  }
+  std::string text = read_file(dir.path / "run.json");
+  EXPECT_NE(text.find("\"provenance\": \"simulated\""), std::string::npos);
+  EXPECT_NE(text.find("\"actual\": {"), std::string::npos);
+}
+
+TEST(Tracker, HundredTrackersLeaveNoThreadsBehind) {
+  TempDir dir;
+  std::ostringstream console;
+  auto threads = [] {
+    return std::distance(fs::directory_iterator("/proc/self/task"), fs::directory_iterator{});
+  };
+  auto before = threads();
+  for (int i = 0; i < 100; ++i) {
+    TrackerOptions o = sim_options(dir, console);
+    Tracker t(o);
+    t.epoch_start();
+    t.stop();
+  }
+  EXPECT_EQ(threads(), before);
+}
+
+}  // namespace
+}  // namespace carbontracker

@@ -1,0 +1,223 @@
+// End-to-end tests of the carbontracker binary: exit status, signals, option
+// handling, epoch markers, a missing command.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/ct_cli_XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct CliRun {
+  int status = -1;  // exit code, or -1
+  std::string out, err;
+};
+
+// Starts the CLI with args in dir; returns its pid. stdout/stderr go to files.
+pid_t start_cli(const TempDir& dir, const std::vector<std::string>& args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(dir.path.c_str()) != 0) _exit(99);
+    int out = open("stdout.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open("stderr.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    setenv("CARBONTRACKER_POWERCAP_ROOT", (dir.path / "no-powercap").c_str(), 1);
+    setenv("CARBONTRACKER_PROC_ROOT", (dir.path / "no-proc").c_str(), 1);
+    setenv("CARBONTRACKER_NVML_LIBRARY", (dir.path / "no-nvml.so").c_str(), 1);
+    setenv("CARBONTRACKER_ROCM_SMI_LIBRARY", (dir.path / "no-rocm.so").c_str(), 1);
+    setenv("CARBONTRACKER_OFFLINE", "1", 1);
+    std::vector<char*> argv;
+    std::string cli = CT_CLI_PATH;
+    argv.push_back(cli.data());
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(98);
+  }
+  return pid;
+}
+
+CliRun finish(const TempDir& dir, pid_t pid) {
+  int ws = 0;
+  waitpid(pid, &ws, 0);
+  CliRun r;
+  r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+  r.out = slurp(dir.path / "stdout.txt");
+  r.err = slurp(dir.path / "stderr.txt");
+  return r;
+}
+
+CliRun run_cli(const TempDir& dir, const std::vector<std::string>& args) {
+  return finish(dir, start_cli(dir, args));
+}
+
+const std::vector<std::string> kSim = {"--sim-cpu", "Intel Xeon",  "--sim-cpu-tdp",   "150",
+                                       "--sim-gpu", "NVIDIA A100", "--sim-gpu-watts", "400"};
+
+std::vector<std::string> with_sim(std::vector<std::string> rest) {
+  std::vector<std::string> v = kSim;
+  v.insert(v.end(), rest.begin(), rest.end());
+  return v;
+}
+
+TEST(Cli, ExitStatusIsTheCommandsAndTheReportIsPrinted) {
+  TempDir dir;
+  CliRun r = run_cli(dir, with_sim({"--json", "run.json", "sh", "-c", "exit 3"}));
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.out.find("CarbonTracker: \nActual consumption:\n\tTime:\t0:00:00\n"),
+            std::string::npos)
+      << r.out;
+  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  EXPECT_EQ(j["exit_status"], 3);
+  EXPECT_EQ(j["command"], nlohmann::json({"sh", "-c", "exit 3"}));
+  // Logs go to ./logs by default.
+  EXPECT_TRUE(fs::exists(dir.path / "logs"));
+  EXPECT_EQ(run_cli(dir, with_sim({"true"})).status, 0);
+}
+
+TEST(Cli, KilledCommandGives128PlusSignal) {
+  TempDir dir;
+  CliRun r = run_cli(dir, with_sim({"--json", "run.json", "sh", "-c", "kill -KILL $$"}));
+  EXPECT_EQ(r.status, 128 + SIGKILL);
+  EXPECT_NE(r.out.find("Actual consumption:"), std::string::npos);
+  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  EXPECT_EQ(j["signal"], SIGKILL);
+}
+
+TEST(Cli, SigtermIsForwardedAndTheReportStillWritten) {
+  TempDir dir;
+  pid_t pid = start_cli(dir, with_sim({"--json", "run.json", "sleep", "30"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  auto t0 = std::chrono::steady_clock::now();
+  kill(pid, SIGTERM);
+  CliRun r = finish(dir, pid);
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(waited, 20.0);  // the child did not run its 30 s
+  EXPECT_EQ(r.status, 128 + SIGTERM);
+  EXPECT_NE(r.out.find("Actual consumption:"), std::string::npos);
+  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  EXPECT_GT(j["total"]["energy_j"].get<double>(), 0.5 * 362.5 * 0.5);
+}
+
+TEST(Cli, OptionsAfterTheCommandBelongToTheCommand) {
+  TempDir dir;
+  CliRun r = run_cli(dir, with_sim({"--log_dir", "mylogs", "sh", "-c", "echo \"$@\"", "x", "--log",
+                                    "L", "--out", "O", "-h", "--json", "j"}));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out.substr(r.out.find("--log")).substr(0, 24), "--log L --out O -h --jso");
+  EXPECT_FALSE(fs::exists(dir.path / "j"));
+  EXPECT_TRUE(fs::exists(dir.path / "mylogs"));
+  // After "--", even a word starting with "-" is the command.
+  r = run_cli(dir, with_sim({"--", "--version"}));
+  EXPECT_EQ(r.status, 127);
+  EXPECT_NE(r.err.find("cannot run '--version'"), std::string::npos);
+}
+
+TEST(Cli, MissingCommandExits127WithAClearErrorAndAReport) {
+  TempDir dir;
+  CliRun r = run_cli(dir, with_sim({"--json", "run.json", "no-such-command-xyz", "arg"}));
+  EXPECT_EQ(r.status, 127);
+  EXPECT_NE(r.err.find("cannot run 'no-such-command-xyz': No such file or directory"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("Actual consumption:"), std::string::npos);
+  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  EXPECT_EQ(j["command_started"], false);
+  EXPECT_LT(j["total"]["duration_s"].get<double>(), 1.0);
+}
+
+TEST(Cli, UsageErrors) {
+  TempDir dir;
+  CliRun r = run_cli(dir, {"--bogus", "true"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("unknown option --bogus"), std::string::npos);
+  EXPECT_EQ(run_cli(dir, {"--pue"}).status, 2);
+  EXPECT_EQ(run_cli(dir, {}).status, 2);
+  r = run_cli(dir, {"--help"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("usage: carbontracker"), std::string::npos);
+  r = run_cli(dir, {"--version"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out.rfind("carbontracker ", 0), 0u);
+}
+
+TEST(Cli, TrackerFailureExits70) {
+  TempDir dir;
+  CliRun r = run_cli(dir, {"--components", "gpu", "true"});
+  EXPECT_EQ(r.status, 70);
+  EXPECT_NE(r.err.find("No GPU(s) available"), std::string::npos);
+}
+
+TEST(Cli, EpochMarkersDriveThePredictionAndTheActualReport) {
+  TempDir dir;
+  std::string script =
+      "for i in 1 2 3; do echo epoch_start >&$CARBONTRACKER_EPOCH_FD; sleep 0.3; "
+      "echo epoch_end >&$CARBONTRACKER_EPOCH_FD; done";
+  CliRun r = run_cli(dir, with_sim({"--epochs", "3", "--json", "run.json", "sh", "-c", script}));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("Predicted consumption for 3 epoch(s):"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Actual consumption for 3 epoch(s):"), std::string::npos);
+  EXPECT_EQ(r.out.find("interrupted"), std::string::npos);
+  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  ASSERT_EQ(j["epochs"].size(), 3u);
+  for (const auto& e : j["epochs"]) {
+    double d = e["duration_s"].get<double>();
+    EXPECT_GE(d, 0.3);
+    EXPECT_LT(d, 2.0);
+    EXPECT_NEAR(e["energy_j"].get<double>(), 275.0 * d, 1e-6);
+  }
+}
+
+TEST(Cli, CommandEndingMidEpochGivesAPartialEpoch) {
+  TempDir dir;
+  std::string script =
+      "echo epoch_start >&$CARBONTRACKER_EPOCH_FD; sleep 0.2; echo epoch_end "
+      ">&$CARBONTRACKER_EPOCH_FD; echo epoch_start >&$CARBONTRACKER_EPOCH_FD; sleep 0.2";
+  CliRun r = run_cli(dir, with_sim({"--epochs", "5", "--json", "run.json", "sh", "-c", script}));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("Actual consumption for 1 epoch(s):"), std::string::npos) << r.out;
+  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  ASSERT_EQ(j["epochs"].size(), 2u);
+  EXPECT_EQ(j["epochs"][1]["partial"], true);
+  EXPECT_EQ(j["interrupted"], true);
+}
+
+TEST(Cli, NoMarkersMeansOneEpochForTheWholeRun) {
+  TempDir dir;
+  CliRun r = run_cli(dir, with_sim({"--epochs", "4", "--json", "run.json", "sleep", "0.3"}));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.err.find("wrote no epoch markers"), std::string::npos);
+  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  ASSERT_EQ(j["epochs"].size(), 1u);
+  EXPECT_GE(j["epochs"][0]["duration_s"].get<double>(), 0.3);
+}
+
+}  // namespace
