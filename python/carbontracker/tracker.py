@@ -160,7 +160,6 @@ class CarbonTracker:
         self.region = region
         self.offline = options["offline"]
         self.json_path = json_path
-        self._core = None
         self._core = _carbontracker.Tracker(options)
 
     def epoch_start(self):
@@ -195,7 +194,7 @@ class CarbonTracker:
     def monitoring(self):
         """True until the actual consumption is reported, stop() is called or
         an ignored error ends monitoring."""
-        return self._core is not None and self._core.monitoring
+        return self._core.monitoring
 
     def __enter__(self):
         return self
