@@ -21,6 +21,7 @@
 
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -130,17 +131,18 @@ class PyTracker {
       py::gil_scoped_release release;
       BlockAsyncSignals block;
       tracker_ = std::make_unique<Tracker>(std::move(options));
+      close_locked(false);  // an ignored error: nothing to monitor
     } catch (...) {
       console_.flush_to_python();
       throw;
     }
     console_.flush_to_python();
-    close_if_finished();
   }
 
   ~PyTracker() {
-    if (tracker_) {
+    {
       py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mu_);
       tracker_.reset();
     }
     console_.flush_to_python();
@@ -162,56 +164,57 @@ class PyTracker {
   // Stops if still monitoring, then destroys the core tracker (threads
   // joined, files closed). Idempotent.
   void close() {
-    if (!tracker_) return;
-    try {
-      call([](Tracker& t) { t.stop(); });
-    } catch (...) {
-      finish_close();
-      throw;
-    }
-    finish_close();
+    call([](Tracker& t) { t.stop(); }, /*force_close=*/true);
   }
 
   py::object results() {
     nlohmann::json record;
     {
       py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mu_);
       record = tracker_ ? run_to_json(tracker_->result()) : final_;
     }
     return to_python(record);
   }
 
-  bool monitoring() const { return tracker_ && tracker_->monitoring(); }
-  bool closed() const { return !tracker_; }
+  bool monitoring() {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(mu_);
+    return tracker_ && tracker_->monitoring();
+  }
 
  private:
+  // Runs body on the core tracker without the GIL, then destroys the tracker
+  // if monitoring has ended (or force_close), and writes the console text to
+  // sys.stdout, whether body returned or threw.
   template <typename F>
-  void call(F&& body) {
-    if (!tracker_) return;
+  void call(F&& body, bool force_close = false) {
     try {
       py::gil_scoped_release release;
-      body(*tracker_);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (tracker_) {
+        try {
+          body(*tracker_);
+        } catch (...) {
+          close_locked(force_close);
+          throw;
+        }
+        close_locked(force_close);
+      }
     } catch (...) {
       console_.flush_to_python();
-      close_if_finished();
       throw;
     }
     console_.flush_to_python();
-    close_if_finished();
   }
 
-  void close_if_finished() {
-    if (tracker_ && !tracker_->monitoring()) finish_close();
-  }
-
-  void finish_close() {
-    if (!tracker_) return;
-    {
-      py::gil_scoped_release release;
-      final_ = run_to_json(tracker_->result());
-      tracker_.reset();
-    }
-    console_.flush_to_python();
+  // With mu_ held: keeps the final result and destroys the tracker when
+  // monitoring has ended or `always`. (A Python exception from the confirm
+  // callback leaves it monitoring: then it stays usable.)
+  void close_locked(bool always) {
+    if (!tracker_ || (!always && tracker_->monitoring())) return;
+    final_ = run_to_json(tracker_->result());
+    tracker_.reset();
   }
 
   // stop_and_confirm's answer, read with Python's input() so notebooks and
@@ -232,6 +235,7 @@ class PyTracker {
 
   // Declared first: the core writes to it until it is destroyed.
   PythonConsole console_;
+  std::mutex mu_;  // guards tracker_ and final_; taken without the GIL
   std::unique_ptr<Tracker> tracker_;
   nlohmann::json final_;
 };
@@ -340,8 +344,7 @@ PYBIND11_MODULE(_carbontracker, m) {
       .def("set_api_keys", &PyTracker::set_api_keys, py::arg("keys"))
       .def("close", &PyTracker::close)
       .def("results", &PyTracker::results)
-      .def_property_readonly("monitoring", &PyTracker::monitoring)
-      .def_property_readonly("closed", &PyTracker::closed);
+      .def_property_readonly("monitoring", &PyTracker::monitoring);
 
   m.def("run_cli", &run_cli_released, py::arg("args"),
         "Runs the carbontracker command line (args[0] is the program name); returns the exit "

@@ -239,3 +239,27 @@ def test_context_manager_stops(sim_cpu):
 
 def test_version():
     assert re.fullmatch(r"\d+\.\d+\.\d+", carbontracker.__version__)
+
+
+def test_results_polled_from_another_thread_while_training(sim_cpu):
+    import threading
+
+    tracker = CarbonTracker(epochs=50, monitor_epochs=-1, components="cpu", verbose=0, **sim_cpu)
+    seen = []
+    done = threading.Event()
+
+    def poll():
+        while not done.is_set():
+            seen.append(len(tracker.results["epochs"]))
+            tracker.monitoring
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    try:
+        run_epochs(tracker, 30)
+        tracker.stop()
+    finally:
+        done.set()
+        thread.join()
+    assert seen == sorted(seen)  # epochs only ever accumulate
+    assert len(tracker.results["epochs"]) == 30
