@@ -2,6 +2,7 @@
 the results are the figures written in the files, as plain Python values."""
 
 import pathlib
+import time
 import warnings
 
 import pytest
@@ -113,16 +114,17 @@ def test_a_log_dir_of_our_own_tracker_round_trips(tmp_path):
 
     tracker = CarbonTracker(
         epochs=3, monitor_epochs=3, components="cpu", sim_cpu="X", sim_cpu_tdp=100,
-        offline=True, log_dir=tmp_path, verbose=0,
+        offline=True, log_dir=tmp_path, verbose=0, decimal_precision=12,
     )
     for _ in range(3):
         tracker.epoch_start()
+        time.sleep(0.05)
         tracker.epoch_end()
     tracker.stop()
     r = tracker.results
     (run,) = parser.parse_all_logs(tmp_path)
     assert run["actual"]["epochs"] == 3
-    assert run["actual"]["energy (kWh)"] == pytest.approx(r["actual"]["energy_kwh"], rel=1e-6, abs=1e-12)
+    assert run["actual"]["energy (kWh)"] == pytest.approx(r["actual"]["energy_kwh"], rel=1e-4)
     assert len(run["components"]["cpu"]["epoch_durations (s)"]) == 3
 
 
