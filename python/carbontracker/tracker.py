@@ -20,6 +20,7 @@ training as usual.
 import os
 
 from carbontracker import _carbontracker
+from carbontracker.exceptions import InvalidArgumentError
 
 __all__ = ["CarbonTracker"]
 
@@ -210,8 +211,10 @@ def _int(name, value):
             if float(value) != int(value):
                 raise ValueError
             value = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise TypeError(f"Argument {name} expected an integer, got {value!r}.") from None
+    if not -(2**31) <= value < 2**31:
+        raise InvalidArgumentError(f"Argument {name} expected a 32-bit integer, got {value}.")
     return value
 
 

@@ -14,7 +14,6 @@
 //  - A tracker whose monitoring has ended (actual consumption reported,
 //    stop(), or an ignored error) is destroyed at once: its threads are
 //    joined and its files closed; its final result is kept for `results`.
-#include <pybind11/functional.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include <signal.h>
@@ -228,7 +227,7 @@ class PyTracker {
     } catch (py::error_already_set& e) {
       if (e.matches(PyExc_EOFError)) return std::nullopt;
       throw CallbackError{std::move(e)};
-    } catch (py::cast_error& e) {
+    } catch (const py::cast_error&) {  // input() replaced by something odd
       return std::string();
     }
   }
@@ -284,8 +283,11 @@ TrackerOptions make_options(const py::dict& d) {
 }
 
 int run_cli_released(const std::vector<std::string>& args) {
-  py::module_::import("sys").attr("stdout").attr("flush")();
-  py::module_::import("sys").attr("stderr").attr("flush")();
+  py::module_ sys = py::module_::import("sys");
+  for (const char* name : {"stdout", "stderr"}) {
+    py::object stream = sys.attr(name);
+    if (!stream.is_none()) stream.attr("flush")();
+  }
   int status;
   {
     py::gil_scoped_release release;

@@ -263,3 +263,18 @@ def test_results_polled_from_another_thread_while_training(sim_cpu):
         thread.join()
     assert seen == sorted(seen)  # epochs only ever accumulate
     assert len(tracker.results["epochs"]) == 30
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [({"epochs": 2**40}, ValueError), ({"epochs": "three"}, TypeError), ({"epochs": 2.5}, TypeError)],
+)
+def test_argument_types_are_checked(kwargs, error):
+    with pytest.raises(error, match="Argument epochs expected"):
+        CarbonTracker(offline=True, **kwargs)
+
+
+def test_an_integral_float_is_accepted_for_epochs(sim_cpu):
+    tracker = CarbonTracker(epochs=3.0, components="cpu", **sim_cpu)
+    assert tracker.results["planned_epochs"] == 3
+    tracker.stop()
