@@ -125,11 +125,10 @@ void Sampler::read_all_locked(double t_s) {
 
 Snapshot Sampler::sample_now() {
   std::lock_guard<std::mutex> lock(mu_);
-  double t = clock_.steady_s();
-  read_all_locked(t);
   Snapshot snap;
-  snap.steady_s = t;
+  snap.steady_s = clock_.steady_s();
   snap.unix_s = clock_.unix_s();
+  read_all_locked(snap.steady_s);
   for (size_t i = 0; i < engine_.size(); ++i) {
     snap.energy_j.push_back(engine_.energy_j(i));
     snap.co2_g.push_back(engine_.co2_g(i));

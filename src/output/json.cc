@@ -53,6 +53,7 @@ nlohmann::json run_to_json(const RunResult& r) {
     epochs.push_back({{"index", e.index},
                       {"partial", e.partial},
                       {"start", format_iso_utc(e.start_unix_s)},
+                      {"start_unix_s", e.start_unix_s},
                       {"duration_s", e.duration_s},
                       {"energy_j", e.total_energy_j()},
                       {"energy_j_with_pue", e.total_energy_j() * r.pue},

@@ -190,7 +190,8 @@ void Tracker::Impl::setup() {
   logger_->output(line);
   for (const DeviceInfo& d : run_.devices)
     if (d.provenance == Provenance::kEstimated) {
-      std::string note = fmt::format("{} is estimated, not measured: {}.", d.name, d.source);
+      std::string how = d.source.rfind("estimated: ", 0) == 0 ? d.source.substr(11) : d.source;
+      std::string note = fmt::format("{} is estimated, not measured: {}.", d.name, how);
       logger_->info(note);
       logger_->output(note);
     }

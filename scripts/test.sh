@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine (as root), builds everything and runs the
+# whole test suite: the C++ tests, the Python tests, and the C++ tests again
+# under AddressSanitizer + UndefinedBehaviorSanitizer and ThreadSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=$(nproc)
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$jobs"
+
+for san in address,undefined thread; do
+  dir=build-${san%%,*}
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCT_SANITIZE=$san \
+        -DCT_BUILD_PYTHON=OFF -DCT_BUILD_BENCH=OFF
+  cmake --build "$dir" -j"$jobs"
+done
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+echo "== sanitizers: address + undefined"
+ctest --test-dir build-address --output-on-failure -j"$jobs" -LE no-sanitizer
+echo "== sanitizers: thread"
+ctest --test-dir build-thread --output-on-failure -j"$jobs" -LE no-sanitizer
+echo "== full suite"
+ctest --test-dir build --output-on-failure -j"$jobs"
