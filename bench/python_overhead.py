@@ -3,9 +3,11 @@
     PYTHONPATH=build/python /usr/bin/python3 bench/python_overhead.py loop tracked
     PYTHONPATH=build/python /usr/bin/python3 bench/python_overhead.py loop untracked
         one three-epoch numpy loop (the same work), for hyperfine to compare;
-    PYTHONPATH=build/python /usr/bin/python3 bench/python_overhead.py calls
-        the cost of one epoch_start() + epoch_end() pair and of `results`,
-        averaged in-process.
+    PYTHONPATH=build/python /usr/bin/python3 bench/python_overhead.py calls [host]
+        the cost of one epoch_start() + epoch_end() pair, of `results` and of
+        a tracker's construction + stop(), averaged in-process; with a
+        simulated CPU, or with "host" this machine's own CPU sensor (RAPL, or
+        the /proc-based estimate).
 
 Trackers use a simulated CPU (this machine has no energy counter) and no
 network; update_interval is 1 s so the sampling thread ticks during the loop.
@@ -28,10 +30,13 @@ def work(rng, a):
     return a
 
 
-def make_tracker(epochs=EPOCHS, **kwargs):
+SIMULATED = {"sim_cpu": "Bench CPU", "sim_cpu_tdp": 100}
+
+
+def make_tracker(epochs=EPOCHS, devices=SIMULATED):
     return CarbonTracker(
-        epochs=epochs, monitor_epochs=-1, components="cpu", sim_cpu="Bench CPU",
-        sim_cpu_tdp=100, offline=True, update_interval=1, verbose=0, **kwargs
+        epochs=epochs, monitor_epochs=-1, components="cpu", offline=True, update_interval=1,
+        verbose=0, **devices
     )
 
 
@@ -49,8 +54,8 @@ def loop(tracked):
         tracker.stop()
 
 
-def calls(n=2000):
-    tracker = make_tracker(epochs=n)
+def calls(devices, n=2000):
+    tracker = make_tracker(epochs=n, devices=devices)
     t0 = time.perf_counter()
     for _ in range(n):
         tracker.epoch_start()
@@ -65,8 +70,9 @@ def calls(n=2000):
     assert epochs == n
     t0 = time.perf_counter()
     for _ in range(50):
-        make_tracker().stop()
+        make_tracker(devices=devices).stop()
     lifecycle_ms = (time.perf_counter() - t0) / 50 * 1e3
+    print(f"devices: {', '.join(d['name'] for d in tracker.results['devices'])}")
     print(f"epoch_start+epoch_end: {pair_us:.1f} us per pair ({n} pairs)")
     print(f"results with {epochs} epochs: {results_us:.1f} us")
     print(f"construct + stop: {lifecycle_ms:.2f} ms")
@@ -76,4 +82,5 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["loop"]:
         loop(sys.argv[2] == "tracked")
     else:
-        calls()
+        # "calls" (simulated CPU) or "calls host" (this machine's RAPL or CPU estimate).
+        calls({} if sys.argv[2:3] == ["host"] else SIMULATED)
