@@ -278,3 +278,16 @@ def test_an_integral_float_is_accepted_for_epochs(sim_cpu):
     tracker = CarbonTracker(epochs=3.0, components="cpu", **sim_cpu)
     assert tracker.results["planned_epochs"] == 3
     tracker.stop()
+
+
+def test_set_api_keys(sim_cpu, capsys):
+    tracker = CarbonTracker(epochs=2, components="cpu", **sim_cpu)
+    tracker.set_api_keys({"ElectricityMaps": "key"})
+    assert tracker.monitoring
+    with pytest.raises(carbontracker.CarbonTrackerError, match="Invalid API name 'bogus' given."):
+        tracker.set_api_keys({"bogus": "key"})
+    # As the original's error handler: the failure is reported and monitoring ends.
+    assert "CarbonTracker: CRITICAL - Invalid API name 'bogus' given." in capsys.readouterr().out
+    assert not tracker.monitoring
+    with pytest.raises(TypeError, match="api_keys expected a dict"):
+        tracker.set_api_keys([("electricitymaps", "key")])
