@@ -81,6 +81,9 @@ class Tracker::Impl {
   void confirm();
   void finish(bool interrupted);
   void shutdown();
+  // Says the intensity source's notes queued since the last call (location
+  // found, a live source failing or recovering on its background thread).
+  void say_intensity_notes();
   std::string location() const;
 
   TrackerOptions opt_;
@@ -173,10 +176,7 @@ void Tracker::Impl::setup() {
   io.api_keys = opt_.api_keys;
   intensity_ = make_intensity_source(io);
   if (!opt_.api_keys.empty()) intensity_->set_api_keys(opt_.api_keys);
-  for (const std::string& note : intensity_->notes()) {
-    logger_->info(note);
-    logger_->output(note);
-  }
+  say_intensity_notes();
 
   sampler_ = std::make_unique<Sampler>(std::move(sensors), intensity_.get(), clock_,
                                        opt_.update_interval, [this](const std::string& m) {
@@ -279,6 +279,13 @@ void Tracker::Impl::guarded(F&& body) {
   }
 }
 
+void Tracker::Impl::say_intensity_notes() {
+  for (const std::string& note : intensity_->notes()) {
+    logger_->info(note);
+    logger_->output(note);
+  }
+}
+
 void Tracker::Impl::shutdown() {
   if (sampler_) sampler_->stop();
 }
@@ -355,6 +362,7 @@ void Tracker::Impl::epoch_end() {
       run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_, false));
       log_epoch(run_.epochs.back());
     }
+    say_intensity_notes();
     if (opt_.on_epoch) opt_.on_epoch(result());
     if (completed_ == eff_.epochs_before_pred) {
       predict();
@@ -461,6 +469,7 @@ void Tracker::Impl::finish(bool interrupted) {
         completed_ + 1));
   }
   shutdown();
+  say_intensity_notes();
   std::vector<IntensityRecord> recs = sampler_->intensities();
   std::vector<double> values;
   for (const IntensityRecord& r : recs) values.push_back(r.g_per_kwh);

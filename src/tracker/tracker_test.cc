@@ -53,6 +53,10 @@ TrackerOptions sim_options(const TempDir& dir, std::ostream& console) {
   return o;
 }
 
+// Location unknown and offline: the Ember world average from the embedded
+// table (data/carbon-intensity.csv).
+constexpr double kWorld = 472.94;
+
 void sleep_s(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
 
 std::string read_file(const fs::path& p) {
@@ -166,13 +170,13 @@ TEST(Tracker, EnergyPerEpochIsPowerTimesDurationSummedOverDevices) {
     // GPU 400 W x 0.75 = 300 W, CPU 125 W x 0.5 = 62.5 W: summed, not averaged.
     EXPECT_NEAR(e.energy_j[0], 300 * e.duration_s, 1e-6);
     EXPECT_NEAR(e.energy_j[1], 62.5 * e.duration_s, 1e-6);
-    EXPECT_NEAR(e.total_co2_g(), e.total_energy_j() / 3.6e6 * 481, 1e-12);
+    EXPECT_NEAR(e.total_co2_g(), e.total_energy_j() / 3.6e6 * kWorld, 1e-12);
   }
   // Prediction after epoch 1: 4 epochs x epoch 1's energy, with PUE.
   ASSERT_TRUE(r.prediction);
   EXPECT_EQ(r.prediction->epochs, 4);
   EXPECT_NEAR(r.prediction->energy_kwh, 4 * r.epochs[0].total_energy_j() * 1.58 / 3.6e6, 1e-15);
-  EXPECT_NEAR(r.prediction->co2_g, r.prediction->energy_kwh * 481, 1e-12);
+  EXPECT_NEAR(r.prediction->co2_g, r.prediction->energy_kwh * kWorld, 1e-12);
   EXPECT_NEAR(r.prediction->duration_s, 4 * r.epochs[0].duration_s, 1e-9);
   t.stop();
   r = t.result();
@@ -180,7 +184,7 @@ TEST(Tracker, EnergyPerEpochIsPowerTimesDurationSummedOverDevices) {
   EXPECT_TRUE(r.interrupted);
   EXPECT_EQ(r.actual->epochs, 3);
   EXPECT_NEAR(r.actual->energy_kwh, r.energy_j(true) / 3.6e6, 1e-15);
-  EXPECT_NEAR(r.actual->co2_g, r.actual->energy_kwh * 481, 1e-12);
+  EXPECT_NEAR(r.actual->co2_g, r.actual->energy_kwh * kWorld, 1e-12);
 }
 
 TEST(Tracker, StopMeasuresTheEpochInProgressAsPartial) {
@@ -241,13 +245,17 @@ TEST(Tracker, ConsoleTextHasTheOriginalFormat) {
   std::regex expected(
       "Using simulated GPU: NVIDIA A100 with power consumption: 300.00W \\(at 75% utilization\\)\n"
       "Using simulated CPU: Intel Xeon Gold 6130 with TDP: 62.50W \\(at 50% utilization\\)\n"
+      "CarbonTracker: Location unknown: using the world average\\.\n"
+      "CarbonTracker: Offline: no IP geolocation and no live carbon intensity \\(no network "
+      "access\\)\\.\n"
       "CarbonTracker: The following components were found: GPU with device\\(s\\) NVIDIA A100\\. "
       "CPU with device\\(s\\) Intel Xeon Gold 6130\\.\n"
-      "CarbonTracker: Live carbon intensity could not be fetched at detected location: [^\n]*\n"
+      "CarbonTracker: Live carbon intensity not fetched \\(offline mode\\) at detected location: "
+      "Unknown\\. Defaulted to average carbon intensity for world of 472\\.94 gCO2/kWh\\.\n"
       "CarbonTracker: \nPredicted consumption for 4 epoch\\(s\\):\n\tTime:\t0:00:00\n"
       "\tEnergy:\t0\\.0000\\d\\d kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"
       "\t0\\.0000\\d\\d km travelled by car\n"
-      "CarbonTracker: Average carbon intensity during training was 481\\.00 gCO2/kWh at detected "
+      "CarbonTracker: Average carbon intensity during training was 472\\.94 gCO2/kWh at detected "
       "location: UNDETECTED\\.\n"
       "CarbonTracker: \nActual consumption for 2 epoch\\(s\\):\n\tTime:\t0:00:00\n"
       "\tEnergy:\t0\\.0000\\d\\d kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"

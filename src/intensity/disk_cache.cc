@@ -1,0 +1,74 @@
+#include "intensity/disk_cache.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+namespace carbontracker {
+
+uint64_t fnv1a64(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string DiskCache::file_name(const std::string& key) {
+  std::string safe;
+  for (char c : key) {
+    if (safe.size() >= 60) break;
+    safe += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_';
+  }
+  return fmt::format("intensity-{}-{:016x}.json", safe, fnv1a64(key));
+}
+
+std::optional<nlohmann::json> DiskCache::get(const std::string& key, double now_unix_s,
+                                             double ttl_s) const {
+  if (dir_.empty()) return std::nullopt;
+  std::ifstream in(std::filesystem::path(dir_) / file_name(key));
+  if (!in) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || j.value("key", "") != key) return std::nullopt;
+  auto t = j.find("stored_unix_s");
+  auto v = j.find("value");
+  if (t == j.end() || !t->is_number() || v == j.end()) return std::nullopt;
+  double age = now_unix_s - t->get<double>();
+  if (age < 0 || age > ttl_s) return std::nullopt;
+  return *v;
+}
+
+bool DiskCache::put(const std::string& key, const nlohmann::json& value, double now_unix_s) const {
+  if (dir_.empty()) return false;
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  std::filesystem::path final_path = std::filesystem::path(dir_) / file_name(key);
+  std::filesystem::path tmp = final_path;
+  static std::atomic<unsigned> counter{0};
+  tmp += fmt::format(".tmp{}.{}", static_cast<long>(::getpid()), counter++);
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return false;
+    nlohmann::json j = {{"key", key}, {"stored_unix_s", now_unix_s}, {"value", value}};
+    out << j.dump() << '\n';
+    out.flush();
+    if (!out) {
+      std::filesystem::remove(tmp, ec);
+      return false;
+    }
+  }
+  std::filesystem::rename(tmp, final_path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace carbontracker

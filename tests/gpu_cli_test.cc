@@ -1,0 +1,152 @@
+// End-to-end: the real carbontracker binary measuring the fake NVML's GPUs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "fake_gpu/fake_gpu.h"
+
+namespace carbontracker {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Device 0 reads an energy counter at 250 W; device 1 only power, at 100 W.
+const char* kScript = R"(device
+name NVIDIA A100-SXM4-40GB
+uuid GPU-8f3c1a22-0000-1111-2222-333344445555
+trace 250:1
+energy_start 5000000
+device
+name Tesla P100-PCIE-16GB
+uuid GPU-11111111-0000-1111-2222-333344445555
+energy 0
+trace 100:1
+)";
+
+class GpuCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/gpu_cli_" + std::to_string(getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    script_ = dir_ + "/script.txt";
+    std::ofstream(script_) << kScript;
+  }
+
+  // Runs the CLI with the fake NVML; returns its exit status, output in output_.
+  int run(const std::string& env, const std::string& args) {
+    std::string cmd =
+        "env CARBONTRACKER_OFFLINE=1 CARBONTRACKER_ROCM_SMI_LIBRARY=/nonexistent.so " + env + " " +
+        CT_CLI_PATH + " --log-dir " + dir_ + "/logs " + args + " > " + dir_ + "/output.txt 2>&1";
+    int status = std::system(cmd.c_str());
+    std::ifstream in(dir_ + "/output.txt");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    output_ = ss.str();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  std::string fake_env() const {
+    return "CARBONTRACKER_NVML_LIBRARY=" + testing::fake_gpu_library_path("fake_nvml") +
+           " FAKE_NVML_SCRIPT=" + script_;
+  }
+  nlohmann::json record() const {
+    std::ifstream in(dir_ + "/out.json");
+    return nlohmann::json::parse(in);
+  }
+
+  std::string dir_, script_, output_;
+};
+
+TEST_F(GpuCliTest, ReportsTheScriptedEnergyOfEachGpu) {
+  ASSERT_EQ(run(fake_env(), "--components gpu --json " + dir_ + "/out.json -- sleep 2"), 0)
+      << output_;
+  EXPECT_THAT(output_,
+              HasSubstr("GPU with device(s) NVIDIA A100-SXM4-40GB, Tesla P100-PCIE-16GB."));
+  nlohmann::json j = record();
+  const auto& devices = j["devices"];
+  ASSERT_EQ(devices.size(), 2u) << j.dump(2);
+  double duration_s = j["total"]["duration_s"];
+  EXPECT_GT(duration_s, 1.9);
+  EXPECT_EQ(devices[0]["name"], "NVIDIA A100-SXM4-40GB");
+  EXPECT_EQ(devices[0]["component"], "gpu");
+  EXPECT_EQ(devices[0]["provenance"], "measured");
+  EXPECT_EQ(devices[0]["source"],
+            "NVML total energy counter (nvmlDeviceGetTotalEnergyConsumption)");
+  EXPECT_NEAR(devices[0]["energy_j"].get<double>(), 250 * duration_s,
+              250 * duration_s * 0.01 + 0.5);
+  EXPECT_EQ(devices[1]["source"], "NVML power (nvmlDeviceGetPowerUsage), sampled at 10 Hz");
+  EXPECT_NEAR(devices[1]["energy_j"].get<double>(), 100 * duration_s,
+              100 * duration_s * 0.01 + 0.5);
+}
+
+TEST_F(GpuCliTest, CudaVisibleDevicesChoosesTheGpus) {
+  ASSERT_EQ(run("CUDA_VISIBLE_DEVICES=GPU-1111 " + fake_env(),
+                "--components gpu --json " + dir_ + "/out.json -- sleep 0.5"),
+            0)
+      << output_;
+  nlohmann::json j = record();
+  ASSERT_EQ(j["devices"].size(), 1u);
+  EXPECT_EQ(j["devices"][0]["name"], "Tesla P100-PCIE-16GB");
+}
+
+TEST_F(GpuCliTest, LostGpuKeepsItsEnergySoFar) {
+  // The A100 is lost 1.5 s after the tracker's probe initialised NVML.
+  std::string script = kScript;
+  script.insert(script.find("device\nname Tesla"), "lost_after 1.5\n");
+  std::ofstream(script_) << script;
+  ASSERT_EQ(run(fake_env(), "--components gpu --json " + dir_ + "/out.json -- sleep 3"), 0)
+      << output_;
+  nlohmann::json j = record();
+  double lost_j = j["devices"][0]["energy_j"];
+  EXPECT_GT(lost_j, 50);             // what it used before it was lost is kept ...
+  EXPECT_LE(lost_j, 250 * 1.5 + 1);  // ... and nothing after
+  double duration_s = j["total"]["duration_s"];
+  EXPECT_GT(duration_s, 2.9);
+  EXPECT_NEAR(j["devices"][1]["energy_j"].get<double>(), 100 * duration_s,
+              100 * duration_s * 0.02 + 1);
+  EXPECT_THAT(
+      j["messages"].dump(),
+      HasSubstr("GPU 0 (NVIDIA A100-SXM4-40GB): nvmlDeviceGetTotalEnergyConsumption failed: "
+                "GPU is lost (NVML error 15)"));
+}
+
+TEST_F(GpuCliTest, DevicesByPidMeasuresTheGpuTheCommandUses) {
+  // The command puts its own pid in the second GPU's process list, as a CUDA
+  // program does once it has a context there.
+  std::string command = "sh -c 'echo compute_pids $$ >> " + script_ + "; sleep 5'";
+  std::ofstream(script_) << "device\nname Other GPU\ncompute_pids 1\n" << kScript;
+  ASSERT_EQ(run(fake_env(),
+                "--components gpu --devices-by-pid --json " + dir_ + "/out.json -- " + command),
+            0)
+      << output_;
+  nlohmann::json j = record();
+  ASSERT_EQ(j["devices"].size(), 3u);
+  double duration_s = j["total"]["duration_s"];
+  EXPECT_EQ(j["devices"][0]["energy_j"].get<double>(), 0) << "someone else's GPU";
+  EXPECT_EQ(j["devices"][1]["energy_j"].get<double>(), 0) << "not used by the command";
+  double used_j = j["devices"][2]["energy_j"];
+  EXPECT_GT(used_j, 50);  // selected at a re-check (every 2 s) once the command ran
+  EXPECT_LE(used_j, 100 * duration_s + 1);
+}
+
+TEST_F(GpuCliTest, NoGpuIsAnErrorOnlyWhenTheGpuWasAskedFor) {
+  std::string env = "CARBONTRACKER_NVML_LIBRARY=/nonexistent/libnvidia-ml.so.1";
+  EXPECT_EQ(run(env, "--components gpu -- true"), 70);
+  EXPECT_THAT(output_, HasSubstr("No GPU(s) available: CARBONTRACKER_NVML_LIBRARY=/nonexistent/"
+                                 "libnvidia-ml.so.1 does not load: no such file; "));
+  run(env, "-- true");
+  EXPECT_THAT(output_, HasSubstr("No GPU found: CARBONTRACKER_NVML_LIBRARY=/nonexistent/"
+                                 "libnvidia-ml.so.1 does not load: no such file; "));
+}
+
+}  // namespace
+}  // namespace carbontracker
