@@ -37,7 +37,16 @@ command -v python3 >/dev/null || die "python3 not found (used to read the JSON r
 
 # Driver counters, one "index,mJ" line per GPU. nvidia-smi prints the value
 # with its unit ("123456 mJ"); convert whatever unit it gives.
+# Preferred: NVML's counter through pynvml (NVIDIA's own Python binding, none of
+# carbontracker's code); older nvidia-smi versions also offer the field.
 driver_mj() {
+  python3 - 2>/dev/null <<'PYNVML' && return
+import pynvml
+pynvml.nvmlInit()
+for i in range(pynvml.nvmlDeviceGetCount()):
+    h = pynvml.nvmlDeviceGetHandleByIndex(i)
+    print("%d,%d" % (i, pynvml.nvmlDeviceGetTotalEnergyConsumption(h)))
+PYNVML
   nvidia-smi --query-gpu=index,total_energy_consumption --format=csv,noheader |
     awk -F', *' '{ split($2, v, " "); m = v[2] == "J" ? 1000 : v[2] == "kJ" ? 1e6 : 1;
                    if (v[1] ~ /^[0-9.]+$/) printf "%s,%.0f\n", $1, v[1] * m; else printf "%s,%s\n", $1, $2 }'
@@ -200,6 +209,13 @@ epochs, epoch_s, out, fake = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], 
 fd = int(os.environ["CARBONTRACKER_EPOCH_FD"])
 
 def driver_mj():
+    try:  # NVML's counter through pynvml, where installed
+        import pynvml
+        pynvml.nvmlInit()
+        return {str(i): float(pynvml.nvmlDeviceGetTotalEnergyConsumption(
+            pynvml.nvmlDeviceGetHandleByIndex(i))) for i in range(pynvml.nvmlDeviceGetCount())}
+    except Exception:
+        pass
     text = subprocess.run(["nvidia-smi", "--query-gpu=index,total_energy_consumption",
                            "--format=csv,noheader"], capture_output=True, text=True).stdout
     out = {}

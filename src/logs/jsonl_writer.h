@@ -1,0 +1,77 @@
+// The machine-readable run log `{prefix_}{pid}.{id}_{stamp}_carbontracker.jsonl`
+// written beside the text logs: one JSON object per line, one line per
+// event. Schema: doc/jsonl-format.md. The parser (log_text.h,
+// parse_jsonl_text) prefers it to the text logs because its figures are not
+// rounded.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "carbontracker/environment.h"
+#include "carbontracker/results.h"
+
+namespace carbontracker {
+
+// Who ran what where; written in the run_start line and (as
+// run_metadata_json) in the standard log's "Run metadata:" line.
+struct RunMetadata {
+  std::string version, hostname, command;      // command empty for the library
+  std::map<std::string, std::string> cluster;  // SLURM_JOB_ID, SLURM_PROCID, SLURM_NODEID,
+                                               // SLURM_JOB_NAME, RANK, LOCAL_RANK when present
+  nlohmann::json options;                      // the tracker options as given
+};
+
+// The library version, the host name (gethostname; empty if it fails) and
+// the cluster variables of kClusterVars present in env.vars.
+RunMetadata collect_run_metadata(const Environment& env);
+
+// The variables collect_run_metadata looks for, in this order.
+extern const char* const kClusterVars[6];
+
+// Compact one-line JSON object {"hostname": ..., "SLURM_JOB_ID": ..., ...}
+// for the standard log's `Run metadata: {...}` line (hostname first, then
+// the cluster variables). Invalid UTF-8 is replaced, never thrown on.
+std::string run_metadata_json(const RunMetadata& meta);
+
+// Appends one line per call and hands it to the kernel before returning
+// (write(2), no user-space buffer), so a crash or kill -9 loses at most the
+// line being written. Safe to call from several threads.
+class JsonlWriter {
+ public:
+  // Creates or truncates `path`. Throws Error(kIo, "...<path>: <strerror>...")
+  // naming the fix when it cannot be created.
+  explicit JsonlWriter(std::string path);
+  ~JsonlWriter();
+  JsonlWriter(const JsonlWriter&) = delete;
+  JsonlWriter& operator=(const JsonlWriter&) = delete;
+
+  // Every method writes one line; a failed write (full disk, I/O error)
+  // throws Error(kIo) with the path and the reason.
+  void run_start(const RunMetadata& meta, const std::vector<DeviceInfo>& devices, double pue,
+                 double unix_s);
+  // Per-device energy (J, without PUE) and CO2 (g, without PUE) in the
+  // order of `devices`, which should be the order given to run_start.
+  void epoch(const EpochRecord& epoch, const std::vector<DeviceInfo>& devices);
+  void intensity(const IntensityRecord& record);
+  void prediction(const Consumption& consumption);
+  // Final totals without and with PUE, per component, and the actual
+  // consumption block if there is one.
+  void totals(const RunResult& result, double unix_s);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  void write_line(const nlohmann::ordered_json& j);
+  nlohmann::ordered_json consumption_json(const Consumption& c) const;
+
+  std::string path_;
+  int fd_ = -1;
+  bool interpretable_ = true;  // from the run_start options; adds "equivalents"
+  std::mutex mutex_;
+};
+
+}  // namespace carbontracker

@@ -1,0 +1,584 @@
+// Implementation details: the text readers walk the file line by line with
+// string_view (no regular expressions: 10,000 runs must parse in well under
+// a second). A record starts with "YYYY-MM-DD HH:MM:SS - "; lines without
+// that prefix continue the previous record (the consumption blocks). Matching
+// is on trimmed text, so hand-edited files with spaces for tabs still parse.
+#include "logs/log_text.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace carbontracker::parser {
+namespace {
+
+constexpr double kGramsPerCarKm = 107.5;  // the original's co2eq.csv, last row
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (lower(s[i]) != lower(prefix[i])) return false;
+  return true;
+}
+
+bool icontains(std::string_view s, std::string_view needle) {
+  auto it = std::search(s.begin(), s.end(), needle.begin(), needle.end(),
+                        [](char a, char b) { return lower(a) == lower(b); });
+  return it != s.end();
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// "YYYY-MM-DD HH:MM:SS" optionally ",mmm", then " - ". On success `message`
+// is the text after the separator.
+bool split_timestamp(std::string_view line, std::string_view* message) {
+  static constexpr std::string_view kShape = "dddd-dd-dd dd:dd:dd";
+  if (line.size() < kShape.size()) return false;
+  for (size_t i = 0; i < kShape.size(); ++i) {
+    if (kShape[i] == 'd' ? !is_digit(line[i]) : line[i] != kShape[i]) return false;
+  }
+  size_t pos = kShape.size();
+  if (pos < line.size() && line[pos] == ',') {
+    ++pos;
+    while (pos < line.size() && is_digit(line[pos])) ++pos;
+  }
+  if (line.substr(pos, 3) != " - ") return false;
+  *message = line.substr(pos + 3);
+  return true;
+}
+
+std::optional<double> parse_double(std::string_view s) {
+  s = trim(s);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return std::nullopt;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<long long> parse_int(std::string_view s) {
+  s = trim(s);
+  long long v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// Calls f(line) for every line, without the line break.
+template <typename F>
+void for_each_line(std::string_view text, F&& f) {
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    f(line);
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+}
+
+ComponentLog* find_component(Components& comps, std::string_view name) {
+  for (auto& [key, c] : comps)
+    if (key == name) return &c;
+  return nullptr;
+}
+
+ComponentLog& get_component(Components& comps, std::string_view name) {
+  if (ComponentLog* c = find_component(comps, name)) return *c;
+  comps.emplace_back(std::string(name), ComponentLog{});
+  return comps.back().second;
+}
+
+std::string_view strip_ct_prefix(std::string_view message) {
+  static constexpr std::string_view kPrefix = "CarbonTracker:";
+  if (message.substr(0, kPrefix.size()) == kPrefix) message.remove_prefix(kPrefix.size());
+  return trim(message);
+}
+
+constexpr std::string_view kComponentsFound = "The following components were found:";
+
+void apply_run_metadata(std::string_view json_text, RunInfo* info,
+                        std::vector<std::string>* problems) {
+  nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    problems->push_back("unreadable Run metadata line");
+    return;
+  }
+  for (auto& [key, value] : j.items()) {
+    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    if (key == "hostname")
+      info->hostname = text;
+    else if (key == "version")
+      info->version = text;
+    else
+      info->cluster[key] = text;
+  }
+  info->has_metadata = !info->hostname.empty() || !info->cluster.empty();
+}
+
+}  // namespace
+
+std::optional<double> parse_duration_text(std::string_view text) {
+  text = trim(text);
+  bool negative = !text.empty() && text.front() == '-';
+  if (negative) text.remove_prefix(1);
+  size_t c1 = text.find(':');
+  if (c1 == std::string_view::npos) return std::nullopt;
+  size_t c2 = text.find(':', c1 + 1);
+  if (c2 == std::string_view::npos) return std::nullopt;
+  auto h = parse_int(text.substr(0, c1));
+  auto m = parse_int(text.substr(c1 + 1, c2 - c1 - 1));
+  auto s = parse_double(text.substr(c2 + 1));
+  if (!h || !m || !s || *h < 0 || *m < 0 || !(*s >= 0)) return std::nullopt;
+  double total = static_cast<double>(*h) * 3600.0 + static_cast<double>(*m) * 60.0 + *s;
+  return negative ? -total : total;
+}
+
+std::vector<double> parse_power_values(std::string_view text) {
+  text = trim(text);
+  if (text == "None") return {0.0};
+  std::vector<double> values;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    size_t start = 0;
+    auto sep = [](char c) { return is_space(c) || c == '[' || c == ']' || c == ','; };
+    while (start < rest.size() && sep(rest[start])) ++start;
+    size_t end = start;
+    while (end < rest.size() && !sep(rest[end])) ++end;
+    if (end > start) {
+      auto v = parse_double(rest.substr(start, end - start));
+      if (!v) return {};
+      values.push_back(*v);
+    }
+    rest.remove_prefix(end);
+  }
+  return values;
+}
+
+Components parse_components_line(std::string_view text) {
+  // "GPU with device(s) NVIDIA A100-SXM4-40GB, NVIDIA A100. CPU with device(s) cpu:0, dram:0."
+  static constexpr std::string_view kWith = " with device(s) ";
+  Components comps;
+  std::string padded = " " + std::string(trim(text));
+  std::string_view s = padded;
+  std::vector<std::pair<size_t, size_t>> heads;  // (name start, "with" position)
+  for (size_t pos = s.find(kWith); pos != std::string_view::npos; pos = s.find(kWith, pos + 1)) {
+    size_t name_start = s.rfind(' ', pos - 1);
+    name_start = name_start == std::string_view::npos ? 0 : name_start + 1;
+    if (name_start >= pos) continue;
+    heads.emplace_back(name_start, pos);
+  }
+  for (size_t i = 0; i < heads.size(); ++i) {
+    auto [name_start, with_pos] = heads[i];
+    size_t list_start = with_pos + kWith.size();
+    size_t list_end = i + 1 < heads.size() ? heads[i + 1].first : s.size();
+    if (list_end < list_start) continue;
+    std::string_view list = trim(s.substr(list_start, list_end - list_start));
+    if (!list.empty() && list.back() == '.') list.remove_suffix(1);
+    std::string name = to_lower(s.substr(name_start, with_pos - name_start));
+    ComponentLog& comp = get_component(comps, name);
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string_view dev = trim(list.substr(0, comma));
+      if (!dev.empty()) comp.devices.emplace_back(dev);
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  return comps;
+}
+
+StdLogText parse_std_log_text(std::string_view text) {
+  static constexpr std::string_view kPower = "Average power usage (W) for ";
+  StdLogText out;
+  std::vector<double> durations;
+  std::vector<std::pair<std::string, std::vector<std::vector<double>>>> powers;
+  int bad_power_lines = 0;
+  bool have_devices = false;
+  for_each_line(text, [&](std::string_view line) {
+    std::string_view msg;
+    if (split_timestamp(line, &msg))
+      out.recognized = true;
+    else
+      msg = line;
+    msg = trim(msg);
+    if (msg.empty()) return;
+    if (icontains(msg, "training was interrupted")) {
+      out.early_stop = true;
+      out.recognized = true;
+    }
+    if (msg.substr(0, 6) == "Epoch " && msg.back() == ':' &&
+        parse_int(msg.substr(6, msg.size() - 7))) {
+      ++out.epoch_lines;
+    } else if (msg.substr(0, 10) == "Duration: ") {
+      if (auto d = parse_duration_text(msg.substr(10))) durations.push_back(*d);
+    } else if (msg.substr(0, kPower.size()) == kPower) {
+      std::string_view rest = msg.substr(kPower.size());
+      size_t colon = rest.find(": ");
+      if (colon == std::string_view::npos) {
+        ++bad_power_lines;
+        return;
+      }
+      std::vector<double> values = parse_power_values(rest.substr(colon + 2));
+      if (values.empty()) {
+        ++bad_power_lines;
+        return;
+      }
+      std::string comp = to_lower(trim(rest.substr(0, colon)));
+      auto it =
+          std::find_if(powers.begin(), powers.end(), [&](auto& p) { return p.first == comp; });
+      if (it == powers.end()) {
+        powers.emplace_back(comp, std::vector<std::vector<double>>{});
+        it = powers.end() - 1;
+      }
+      it->second.push_back(std::move(values));
+    } else if (!have_devices && msg.substr(0, kComponentsFound.size()) == kComponentsFound) {
+      out.components = parse_components_line(msg.substr(kComponentsFound.size()));
+      have_devices = true;
+      out.recognized = true;
+    } else if (msg.substr(0, 22) == "carbontracker version ") {
+      out.info.version = std::string(trim(msg.substr(22)));
+      out.recognized = true;
+    } else if (msg.substr(0, 14) == "Run metadata: ") {
+      apply_run_metadata(msg.substr(14), &out.info, &out.problems);
+    }
+  });
+  if (bad_power_lines > 0)
+    out.problems.push_back(std::to_string(bad_power_lines) + " unreadable power line(s) ignored");
+  if (!durations.empty() || !powers.empty()) out.recognized = true;
+  // A component with power lines but absent from the components line (an
+  // edited or truncated header) still gets its figures.
+  for (auto& [name, values] : powers) get_component(out.components, name);
+  for (auto& [name, comp] : out.components) {
+    if (!durations.empty()) comp.epoch_durations_s = durations;
+    const std::string& key = name;  // clang 14 cannot capture structured bindings
+    auto it = std::find_if(powers.begin(), powers.end(), [&](auto& p) { return p.first == key; });
+    if (it == powers.end()) continue;
+    comp.avg_power_usages_w = it->second;
+    if (durations.empty()) continue;
+    const auto& pw = *comp.avg_power_usages_w;
+    if (pw.size() != durations.size())
+      out.problems.push_back("found " + std::to_string(pw.size()) + " power lines for " + name +
+                             " and " + std::to_string(durations.size()) +
+                             " durations; energies cover the epochs that have both");
+    std::vector<std::vector<double>> energy;
+    for (size_t i = 0; i < std::min(pw.size(), durations.size()); ++i) {
+      std::vector<double> row;
+      for (double p : pw[i]) row.push_back(p * durations[i]);
+      energy.push_back(std::move(row));
+    }
+    comp.avg_energy_usages_j = std::move(energy);
+  }
+  return out;
+}
+
+OutputLogText parse_output_log_text(std::string_view text) {
+  OutputLogText out;
+  enum class Kind { kNone, kPred, kActual };
+  Kind kind = Kind::kNone;
+  ConsumptionLog block;
+  bool count_in_text = false, have_energy = false, have_co2 = false, in_equivalents = false;
+
+  auto finish = [&] {
+    if (kind == Kind::kNone) return;
+    if (have_energy && have_co2) {
+      if (kind == Kind::kPred && !out.pred) {
+        out.pred = block;
+      } else if (kind == Kind::kActual && !out.actual) {
+        out.actual = block;
+        out.actual_count_in_text = count_in_text;
+      }
+    } else {
+      out.problems.push_back(std::string(kind == Kind::kPred ? "predicted" : "actual") +
+                             " consumption block incomplete; ignored");
+    }
+    kind = Kind::kNone;
+  };
+  // Returns true if `s` opens a consumption block.
+  auto try_heading = [&](std::string_view s) {
+    bool pred = istarts_with(s, "Predicted consumption for ");
+    bool actual = istarts_with(s, "Actual consumption");
+    if (!pred && !actual) return false;
+    std::string_view rest = s.substr(pred ? 26 : 18);
+    std::optional<long long> count;
+    if (actual) {
+      rest = trim(rest);
+      if (rest == ":") {
+        // "Actual consumption:" has no count.
+      } else if (istarts_with(rest, "for ")) {
+        rest = trim(rest.substr(4));
+        size_t sp = rest.find(' ');
+        count = parse_int(rest.substr(0, sp));
+        if (!count) return false;
+      } else {
+        return false;
+      }
+    } else {
+      size_t sp = rest.find(' ');
+      count = parse_int(rest.substr(0, sp));
+      if (!count) return false;
+    }
+    finish();
+    kind = pred ? Kind::kPred : Kind::kActual;
+    block = ConsumptionLog{};
+    block.epochs =
+        count ? static_cast<int>(std::clamp<long long>(*count, -1000000000, 1000000000)) : 0;
+    count_in_text = count.has_value();
+    have_energy = have_co2 = in_equivalents = false;
+    return true;
+  };
+  // The number before `unit` in "Energy:\t0.000362 kWh".
+  auto value_before = [](std::string_view s, std::string_view unit) -> std::optional<double> {
+    s = trim(s);
+    size_t sp = s.find_first_of(" \t");
+    std::string_view number = s.substr(0, sp);
+    std::string_view tail = sp == std::string_view::npos ? std::string_view() : trim(s.substr(sp));
+    if (!tail.empty() && tail != unit) return std::nullopt;
+    return parse_double(number);
+  };
+
+  bool have_devices = false;
+  for_each_line(text, [&](std::string_view line) {
+    std::string_view msg;
+    bool record_start = split_timestamp(line, &msg);
+    if (record_start) {
+      out.recognized = true;
+      finish();
+      msg = strip_ct_prefix(msg);
+      if (!have_devices && msg.substr(0, kComponentsFound.size()) == kComponentsFound) {
+        out.components = parse_components_line(msg.substr(kComponentsFound.size()));
+        have_devices = true;
+        return;
+      }
+    } else {
+      msg = strip_ct_prefix(line);
+    }
+    if (msg.empty()) return;
+    if (try_heading(msg)) {
+      out.recognized = true;
+      return;
+    }
+    if (kind == Kind::kNone) return;
+    if (istarts_with(msg, "Time:")) {
+      block.duration_s = parse_duration_text(msg.substr(5));
+    } else if (istarts_with(msg, "Energy:")) {
+      if (auto v = value_before(msg.substr(7), "kWh")) {
+        block.energy_kwh = *v;
+        have_energy = true;
+      }
+    } else if (istarts_with(msg, "CO2eq:")) {
+      if (auto v = value_before(msg.substr(6), "g")) {
+        block.co2eq_g = *v;
+        have_co2 = true;
+      }
+    } else if (istarts_with(msg, "This is equivalent to:")) {
+      in_equivalents = true;
+      block.equivalents.emplace();
+    } else if (in_equivalents) {
+      size_t sp = msg.find(' ');
+      if (sp == std::string_view::npos) return;
+      auto v = parse_double(msg.substr(0, sp));
+      std::string_view unit = trim(msg.substr(sp + 1));
+      if (!v || unit.empty()) return;
+      block.equivalents->emplace_back(std::string(unit), *v);
+    }
+  });
+  finish();
+  return out;
+}
+
+std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std::string>* problems,
+                                         bool per_epoch) {
+  JsonlRun run;
+  // Without per-epoch figures, a file with its totals line needs only the
+  // run_start, prediction and totals lines; the others are not parsed.
+  static constexpr std::string_view kEventPrefix = "{\"event\":\"";
+  bool skip_other_events =
+      !per_epoch && (text.substr(0, 18) == "{\"event\":\"totals\"" ||
+                     text.find("\n{\"event\":\"totals\"") != std::string_view::npos);
+  bool started = false;
+  bool interpretable = true;
+  double pue = 1.0;
+  int bad_lines = 0;
+  bool last_line_bad = false;
+  std::vector<std::pair<std::string, std::string>> devices;  // (name, component)
+  struct Epoch {
+    bool partial = false;
+    double duration_s = 0;
+    std::vector<double> energy_j, co2_g;
+  };
+  std::vector<Epoch> epochs;
+  std::optional<nlohmann::json> totals;
+
+  auto num = [](const nlohmann::json& j, const char* key, double fallback) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_number()) return fallback;
+    return it->get<double>();
+  };
+  auto str = [](const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto consumption = [&](const nlohmann::json& j) {
+    ConsumptionLog c;
+    c.epochs = static_cast<int>(std::clamp(num(j, "epochs", 0), -1e9, 1e9));
+    double d = num(j, "duration_s", NAN);
+    if (!std::isnan(d)) c.duration_s = d;
+    c.energy_kwh = num(j, "energy_kwh", NAN);
+    c.co2eq_g = num(j, "co2_g", NAN);
+    auto eq = j.find("equivalents");
+    if (eq != j.end() && eq->is_object()) {
+      c.equivalents.emplace();
+      for (auto& [unit, v] : eq->items())
+        if (v.is_number()) c.equivalents->emplace_back(unit, v.get<double>());
+    }
+    return c;
+  };
+
+  for_each_line(text, [&](std::string_view line) {
+    if (trim(line).empty()) return;
+    if (skip_other_events && line.substr(0, kEventPrefix.size()) == kEventPrefix) {
+      std::string_view event = line.substr(kEventPrefix.size());
+      if (!(event.starts_with("run_start\"") || event.starts_with("prediction\"") ||
+            event.starts_with("totals\""))) {
+        last_line_bad = false;
+        return;
+      }
+    }
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    last_line_bad = !j.is_object();
+    if (last_line_bad) {
+      ++bad_lines;
+      return;
+    }
+    std::string event = str(j, "event");
+    if (event == "run_start") {
+      if (started) return;
+      started = true;
+      run.info.version = str(j, "version");
+      run.info.hostname = str(j, "hostname");
+      if (auto c = j.find("cluster"); c != j.end() && c->is_object())
+        for (auto& [k, v] : c->items())
+          run.info.cluster[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      run.info.has_metadata = !run.info.hostname.empty() || !run.info.cluster.empty();
+      pue = num(j, "pue", 1.0);
+      if (auto o = j.find("options"); o != j.end() && o->is_object()) {
+        auto it = o->find("interpretable");
+        if (it != o->end() && it->is_boolean()) interpretable = it->get<bool>();
+      }
+      if (auto d = j.find("devices"); d != j.end() && d->is_array()) {
+        for (auto& dev : *d) {
+          if (!dev.is_object()) continue;
+          devices.emplace_back(str(dev, "name"), str(dev, "component"));
+          get_component(run.components, devices.back().second)
+              .devices.push_back(devices.back().first);
+        }
+      }
+    } else if (!started) {
+      ++bad_lines;
+    } else if (event == "epoch") {
+      Epoch e;
+      if (auto p = j.find("partial"); p != j.end() && p->is_boolean()) e.partial = p->get<bool>();
+      e.duration_s = num(j, "duration_s", 0);
+      for (const char* key : {"energy_j", "co2_g"}) {
+        auto a = j.find(key);
+        if (a == j.end() || !a->is_array()) continue;
+        auto& dst = std::string_view(key) == "energy_j" ? e.energy_j : e.co2_g;
+        for (auto& v : *a) dst.push_back(v.is_number() ? v.get<double>() : 0.0);
+      }
+      epochs.push_back(std::move(e));
+    } else if (event == "prediction") {
+      if (!run.pred) run.pred = consumption(j);
+    } else if (event == "totals") {
+      totals = std::move(j);
+    }
+  });
+
+  if (!started) {
+    problems->push_back("no run_start line; not a carbontracker JSONL file");
+    return std::nullopt;
+  }
+  if (bad_lines > 0) {
+    problems->push_back(last_line_bad && bad_lines == 1
+                            ? "last line truncated; ignored"
+                            : std::to_string(bad_lines) + " unreadable line(s) ignored");
+  }
+
+  std::vector<double> durations;
+  for (auto& e : epochs) durations.push_back(e.duration_s);
+  for (auto& [name, comp] : run.components) {
+    if (epochs.empty()) break;
+    comp.epoch_durations_s = durations;
+    std::vector<std::vector<double>> power, energy;
+    for (auto& e : epochs) {
+      double joules = 0;
+      for (size_t i = 0; i < devices.size() && i < e.energy_j.size(); ++i)
+        if (devices[i].second == name) joules += e.energy_j[i];
+      energy.push_back({joules});
+      power.push_back({e.duration_s > 0 ? joules / e.duration_s : 0.0});
+    }
+    comp.avg_power_usages_w = std::move(power);
+    comp.avg_energy_usages_j = std::move(energy);
+  }
+
+  auto car_km = [&](double co2_g) {
+    std::optional<std::vector<std::pair<std::string, double>>> eq;
+    if (!interpretable) return eq;
+    eq.emplace();
+    if (co2_g >= 0) eq->emplace_back("km travelled by car", co2_g / kGramsPerCarKm);
+    return eq;
+  };
+
+  if (totals) {
+    run.has_totals = true;
+    if (auto it = totals->find("interrupted"); it != totals->end() && it->is_boolean())
+      run.early_stop = it->get<bool>();
+    if (auto a = totals->find("actual"); a != totals->end() && a->is_object())
+      run.actual = consumption(*a);
+  } else {
+    // Killed before the totals: the epochs written so far are what it used.
+    run.early_stop = true;
+    if (!epochs.empty()) {
+      ConsumptionLog c;
+      double joules = 0, grams = 0, seconds = 0;
+      for (auto& e : epochs) {
+        for (double v : e.energy_j) joules += v;
+        for (double v : e.co2_g) grams += v;
+        seconds += e.duration_s;
+        if (!e.partial) ++c.epochs;
+      }
+      c.duration_s = seconds;
+      c.energy_kwh = joules * pue / 3.6e6;
+      c.co2eq_g = grams * pue;
+      c.equivalents = car_km(c.co2eq_g);
+      run.actual = c;
+      problems->push_back("no totals line (run killed?); actual consumption summed from its " +
+                          std::to_string(epochs.size()) + " epoch record(s)");
+    }
+  }
+  return run;
+}
+
+}  // namespace carbontracker::parser

@@ -1,0 +1,206 @@
+#include "logs/parse_cli.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "carbontracker/error.h"
+
+namespace carbontracker {
+namespace parser {
+namespace {
+
+constexpr const char* kUnknown = "unknown";
+
+std::string job_of(const LogResult& r) {
+  auto it = r.info.cluster.find("SLURM_JOB_ID");
+  return it == r.info.cluster.end() || it->second.empty() ? kUnknown : it->second;
+}
+
+std::string host_of(const LogResult& r) {
+  if (!r.info.hostname.empty()) return r.info.hostname;
+  auto it = r.info.cluster.find("SLURM_NODEID");
+  if (it != r.info.cluster.end() && !it->second.empty()) return "node " + it->second;
+  return kUnknown;
+}
+
+// Sort order: by key, "unknown" last.
+bool key_less(const std::string& a, const std::string& b) {
+  bool ua = a == kUnknown, ub = b == kUnknown;
+  if (ua != ub) return ub;
+  return a < b;
+}
+
+}  // namespace
+
+std::vector<GroupTotal> group_runs(const std::vector<LogResult>& runs, GroupBy by) {
+  std::map<std::string, GroupTotal> groups;
+  std::map<std::string, std::map<std::string, Aggregate>> parts;
+  for (const LogResult& r : runs) {
+    std::string key = by == GroupBy::kJob ? job_of(r) : host_of(r);
+    std::string part = by == GroupBy::kJob ? host_of(r) : job_of(r);
+    GroupTotal& g = groups[key];
+    g.key = key;
+    if (by == GroupBy::kJob && g.label.empty()) {
+      auto it = r.info.cluster.find("SLURM_JOB_NAME");
+      if (it != r.info.cluster.end()) g.label = it->second;
+    }
+    accumulate(g.total, r);
+    accumulate(parts[key][part], r);
+  }
+  std::vector<GroupTotal> out;
+  for (auto& [key, g] : groups) {
+    for (auto& [part, total] : parts[key]) g.parts.emplace_back(part, total);
+    std::sort(g.parts.begin(), g.parts.end(),
+              [](auto& a, auto& b) { return key_less(a.first, b.first); });
+    out.push_back(std::move(g));
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return key_less(a.key, b.key); });
+  return out;
+}
+
+}  // namespace parser
+
+namespace {
+
+using parser::Aggregate;
+
+std::string figures(const Aggregate& a) {
+  return fmt::format("{} kWh, {} g CO2eq ({} run{})", a.energy_kwh, a.co2eq_g, a.runs,
+                     a.runs == 1 ? "" : "s");
+}
+
+nlohmann::json aggregate_json(const Aggregate& a) { return parser::to_json(a); }
+
+std::string dump(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string dump_compact(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+constexpr const char* kUsage =
+    "usage: carbontracker --parse DIR [--format text|json] [--by job|host] [--recursive]";
+
+}  // namespace
+
+int run_parse_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string dir, format = "text", by;
+  bool recursive = false, have_dir = false;
+  auto usage = [&](const std::string& why) {
+    err << "carbontracker --parse: " << why << "\n" << kUsage << "\n";
+    return 2;
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const std::string& flag, std::string* dst) {
+      if (a.rfind(flag + "=", 0) == 0) {
+        *dst = a.substr(flag.size() + 1);
+        return true;
+      }
+      if (a == flag) {
+        if (i + 1 >= args.size()) return false;
+        *dst = args[++i];
+        return true;
+      }
+      return false;
+    };
+    if (i == 0 && a == "--parse") continue;
+    if (a.rfind("--parse=", 0) == 0) {
+      dir = a.substr(8);
+      have_dir = true;
+    } else if (a == "--format" || a.rfind("--format=", 0) == 0) {
+      if (!value("--format", &format)) return usage("--format needs a value");
+    } else if (a == "--by" || a.rfind("--by=", 0) == 0) {
+      if (!value("--by", &by)) return usage("--by needs a value");
+    } else if (a == "--recursive" || a == "-r") {
+      recursive = true;
+    } else if (!a.empty() && a[0] == '-' && a != "-") {
+      return usage("unknown option " + a);
+    } else if (!have_dir) {
+      dir = a;
+      have_dir = true;
+    } else {
+      return usage("more than one directory given (" + dir + ", " + a + ")");
+    }
+  }
+  if (!have_dir || dir.empty()) return usage("no log directory given");
+  if (format != "text" && format != "json")
+    return usage("--format must be text or json, not '" + format + "'");
+  if (!by.empty() && by != "job" && by != "host")
+    return usage("--by must be job or host, not '" + by + "'");
+  if (!by.empty()) recursive = true;
+
+  std::vector<std::string> warnings;
+  std::vector<parser::LogResult> runs;
+  try {
+    // Text output needs only the totals; JSON output shows every epoch.
+    runs = parser::parse_all_logs(dir, &warnings,
+                                  {.recursive = recursive, .per_epoch = format == "json"});
+  } catch (const Error& e) {
+    err << "carbontracker --parse: " << e.what() << "\n";
+    return 1;
+  }
+  for (const std::string& w : warnings) err << "carbontracker: warning: " << w << "\n";
+  Aggregate total = parser::aggregate(runs);
+
+  if (by.empty()) {
+    if (format == "text") {
+      out << parser::aggregate_sentence(total) << "\n";
+    } else {
+      // Streamed one run per line: a document of 10,000 runs never exists
+      // in memory at once.
+      out << "{\"logs\": [";
+      for (size_t i = 0; i < runs.size(); ++i)
+        out << (i == 0 ? "\n" : ",\n") << dump_compact(parser::to_json(runs[i]));
+      out << "\n],\n\"aggregate\": " << dump_compact(aggregate_json(total))
+          << ",\n\"sentence\": " << dump_compact(parser::aggregate_sentence(total))
+          << ",\n\"warnings\": " << dump_compact(warnings) << "}\n";
+    }
+    return 0;
+  }
+
+  parser::GroupBy group_by = by == "job" ? parser::GroupBy::kJob : parser::GroupBy::kHost;
+  std::vector<parser::GroupTotal> groups = parser::group_runs(runs, group_by);
+  const char* group_word = group_by == parser::GroupBy::kJob ? "job" : "host";
+  const char* part_word = group_by == parser::GroupBy::kJob ? "host" : "job";
+  if (format == "text") {
+    for (const auto& g : groups) {
+      out << (group_by == parser::GroupBy::kJob ? "Job " : "Host ") << g.key;
+      if (!g.label.empty()) out << " (" << g.label << ")";
+      out << ": " << figures(g.total) << "\n";
+      for (const auto& [part, a] : g.parts)
+        out << "  " << part_word << " " << part << ": " << figures(a) << "\n";
+    }
+    out << "Total: " << figures(total) << "\n";
+    out << parser::aggregate_sentence(total) << "\n";
+  } else {
+    nlohmann::json jg = nlohmann::json::array();
+    for (const auto& g : groups) {
+      nlohmann::json parts = nlohmann::json::array();
+      for (const auto& [part, a] : g.parts) {
+        nlohmann::json p = aggregate_json(a);
+        p[part_word] = part;
+        parts.push_back(p);
+      }
+      nlohmann::json e = aggregate_json(g.total);
+      e[group_word] = g.key;
+      if (group_by == parser::GroupBy::kJob) e["job_name"] = g.label;
+      e[group_by == parser::GroupBy::kJob ? "hosts" : "jobs"] = parts;
+      jg.push_back(e);
+    }
+    nlohmann::json j = {{"by", by},
+                        {"groups", jg},
+                        {"total", aggregate_json(total)},
+                        {"sentence", parser::aggregate_sentence(total)},
+                        {"warnings", warnings}};
+    out << dump(j) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace carbontracker
