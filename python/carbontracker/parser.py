@@ -40,7 +40,7 @@ def parse_logs(log_dir, std_log_file=None, output_log_file=None):
     """
     if std_log_file is None or output_log_file is None:
         std_log_file = output_log_file = None
-    value, messages = _core().parse_logs(
+    value, messages = _carbontracker.parse_logs(
         _path(log_dir), _path(std_log_file), _path(output_log_file)
     )
     _warn(messages)
@@ -57,7 +57,7 @@ def parse_all_logs(log_dir):
     with ``actual`` and ``pred`` = ``{"epochs": int, "duration (s)": float | None,
     "energy (kWh)": float, "co2eq (g)": float, "equivalents": {unit: float} | None}``.
     """
-    value, messages = _core().parse_all_logs(_path(log_dir))
+    value, messages = _carbontracker.parse_all_logs(_path(log_dir))
     _warn(messages)
     return value
 
@@ -68,7 +68,7 @@ def aggregate_consumption(log_dir):
     Each run contributes its actual consumption, or its prediction when it
     has no actual consumption.
     """
-    value, messages = _core().aggregate_consumption(_path(log_dir))
+    value, messages = _carbontracker.aggregate_consumption(_path(log_dir))
     _warn(messages)
     return value["energy (kWh)"], value["co2eq (g)"], dict(value["equivalents"] or {})
 
@@ -78,18 +78,11 @@ def print_aggregate(log_dir):
     this work is estimated to use ... kWh of electricity contributing to ...
     kg of CO2eq. ... Measured by carbontracker (https://github.com/lfwa/carbontracker)."
     """
-    value, messages = _core().aggregate_consumption(_path(log_dir))
+    value, messages = _carbontracker.aggregate_consumption(_path(log_dir))
     _warn(messages)
     print(value["sentence"])
 
 
-def _core():
-    if not getattr(_carbontracker, "HAVE_PARSER", False):
-        raise NotImplementedError(
-            "This build of carbontracker has no log parser (include/carbontracker/parser.h "
-            "was missing when it was built)."
-        )
-    return _carbontracker
 
 
 def _path(value):

@@ -25,15 +25,11 @@
 #include <optional>
 
 #include "carbontracker/error.h"
+#include "carbontracker/parser.h"
 #include "carbontracker/tracker.h"
 #include "cli/cli.h"
 #include "console.h"
 #include "output/json.h"
-
-#if __has_include("carbontracker/parser.h")
-#include "carbontracker/parser.h"
-#define CT_PYTHON_HAVE_PARSER 1
-#endif
 
 namespace py = pybind11;
 
@@ -298,7 +294,6 @@ int run_cli_released(const std::vector<std::string>& args) {
   return status;
 }
 
-#ifdef CT_PYTHON_HAVE_PARSER
 // Runs a parser call without the GIL and returns (value, warnings).
 template <typename F>
 py::tuple parse_call(F&& body) {
@@ -312,7 +307,6 @@ py::tuple parse_call(F&& body) {
   for (const std::string& s : warnings) w.append(py::str(s));
   return py::make_tuple(to_python(value), w);
 }
-#endif
 
 }  // namespace
 
@@ -352,8 +346,6 @@ PYBIND11_MODULE(_carbontracker, m) {
         "Runs the carbontracker command line (args[0] is the program name); returns the exit "
         "status.");
 
-#ifdef CT_PYTHON_HAVE_PARSER
-  m.attr("HAVE_PARSER") = true;
   m.def(
       "parse_logs",
       [](const std::string& log_dir, const std::string& std_log, const std::string& out_log) {
@@ -385,7 +377,4 @@ PYBIND11_MODULE(_carbontracker, m) {
         });
       },
       py::arg("log_dir"), py::arg("recursive") = false);
-#else
-  m.attr("HAVE_PARSER") = false;
-#endif
 }

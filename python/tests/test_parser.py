@@ -8,11 +8,7 @@ import warnings
 import pytest
 
 from conftest import SOURCE_DIR
-from carbontracker import _carbontracker, parser
-
-pytestmark = pytest.mark.skipif(
-    not getattr(_carbontracker, "HAVE_PARSER", False), reason="this build has no log parser"
-)
+from carbontracker import parser
 
 
 def logs_root():
