@@ -27,8 +27,8 @@ __all__ = ["parse_logs", "parse_all_logs", "aggregate_consumption", "print_aggre
 def parse_logs(log_dir, std_log_file=None, output_log_file=None):
     """Per-component figures of one run.
 
-    Reads the standard log ``std_log_file`` (a name in ``log_dir`` or a
-    path); ``output_log_file`` is accepted for compatibility and not read, as
+    Reads the standard log ``std_log_file`` (a path, as ``parse_all_logs``
+    returns them, or a name in ``log_dir``); ``output_log_file`` is accepted for compatibility and not read, as
     in the original. With either left out, the most recent pair in
     ``log_dir`` is used.
 
@@ -40,6 +40,12 @@ def parse_logs(log_dir, std_log_file=None, output_log_file=None):
     """
     if std_log_file is None or output_log_file is None:
         std_log_file = output_log_file = None
+    else:
+        # The original opens the names as given (parse_all_logs returns them
+        # joined to log_dir); the core looks them up in log_dir.
+        std_log_file, output_log_file = (
+            os.path.abspath(f) if os.path.isfile(f) else f for f in (std_log_file, output_log_file)
+        )
     value, messages = _carbontracker.parse_logs(
         _path(log_dir), _path(std_log_file), _path(output_log_file)
     )

@@ -132,3 +132,13 @@ def test_an_unusable_file_is_skipped_with_a_warning(tmp_path):
         energy, co2, equivalents = parser.aggregate_consumption(tmp_path)
     assert (energy, co2, equivalents) == (0.0, 0.0, {})
     assert caught and all(w.category.__name__ == "CarbonTrackerWarning" for w in caught)
+
+
+def test_parse_logs_takes_the_file_names_parse_all_logs_returns(monkeypatch):
+    monkeypatch.chdir(logs_root())
+    (run,) = parser.parse_all_logs(EMBEDDED)  # relative: names relative to the working directory
+    assert run["standard_filename"] == f"{EMBEDDED}/{EMBEDDED_STEM}_carbontracker.log"
+    again = parser.parse_logs(EMBEDDED, run["standard_filename"], run["output_filename"])
+    assert again == run["components"]
+    by_name = parser.parse_logs(EMBEDDED, EMBEDDED_STEM + "_carbontracker.log", EMBEDDED_STEM + "_carbontracker_output.log")
+    assert by_name == run["components"]
