@@ -1,0 +1,237 @@
+"""The tracker: ``CarbonTracker``, with the original carbontracker's API.
+
+Typical use::
+
+    from carbontracker.tracker import CarbonTracker
+
+    tracker = CarbonTracker(epochs=max_epochs)
+    for epoch in range(max_epochs):
+        tracker.epoch_start()
+        train_one_epoch()
+        tracker.epoch_end()
+    tracker.stop()
+
+The measuring, the console and log output and the carbon accounting are done
+by the C++ core; the Python interpreter lock is released while it works, so
+other Python threads (data loaders) keep running, and Ctrl-C interrupts
+training as usual.
+"""
+
+import os
+
+from carbontracker import _carbontracker
+from carbontracker.exceptions import InvalidArgumentError
+
+__all__ = ["CarbonTracker"]
+
+
+class CarbonTracker:
+    """Tracks and predicts the energy consumption and carbon footprint of training.
+
+    After ``epochs_before_pred`` epochs the predicted consumption of all
+    ``epochs`` is printed; after ``monitor_epochs`` epochs the actual
+    consumption is printed and monitoring ends. :meth:`stop` ends monitoring
+    early and reports what was measured, including an epoch in progress.
+
+    Args:
+        epochs (int): Total number of epochs planned (> 0); used for the prediction.
+        epochs_before_pred (int): Epochs after which the prediction is printed.
+            0 = never; -1 = ``epochs``. Default 1.
+        monitor_epochs (int): Epochs after which the actual consumption is
+            printed and monitoring ends; -1 = ``epochs``. Must be > 0 and
+            >= ``epochs_before_pred``. Default 1.
+        update_interval (float): Seconds between two sampling ticks (> 0).
+            Energy counters are also read at every epoch boundary, so
+            per-epoch energy does not depend on it. Default 10.
+        interpretable (bool): Add the "This is equivalent to: ... km travelled
+            by car" lines. Default True.
+        stop_and_confirm (bool): After the prediction, ask "Continue training
+            (y/n)?" and read the answer with :func:`input` (so it works in
+            notebooks). "n" raises :class:`carbontracker.exceptions.UserQuit`,
+            a ``SystemExit(0)`` as in the original. Default False.
+        ignore_errors (bool): On a failure, print it, stop monitoring and let
+            training continue instead of raising
+            :class:`carbontracker.exceptions.CarbonTrackerError`. Default False.
+        components (str): "all", "cpu", "gpu" or "gpu,cpu". Default "all".
+        devices_by_pid (bool): Only count GPUs running this process or its
+            children. Default False.
+        log_dir (str | os.PathLike | None): Directory for the log files
+            (created); None = console only. Default None.
+        log_file_prefix (str): Prefix of the log file names. Default "".
+        verbose (int): > 0 prints the output messages to the console. Default 1.
+        decimal_precision (int): Digits after the point in the consumption
+            blocks. Default 6.
+        api_keys (dict | None): ``{"electricitymaps": KEY}``. Default None.
+        sim_cpu (str | None): Name of a simulated CPU; needs ``sim_cpu_tdp``.
+        sim_cpu_tdp (float | None): Watts of the simulated CPU.
+        sim_cpu_util (float | None): Its utilisation, 0..1 (None = 0.5).
+        sim_gpu (str | None): Name of a simulated GPU; needs ``sim_gpu_watts``.
+        sim_gpu_watts (float | None): Watts of the simulated GPU.
+        sim_gpu_util (float | None): Its utilisation, 0..1 (None = 0.5).
+        pue (float): Power usage effectiveness multiplying the reported
+            totals (>= 1). Default 1.58 (the original's constant).
+        region (str | None): Zone or country code for the carbon intensity;
+            None = detect. Default None.
+        offline (bool): No network access at all. Default False.
+        json_path (str | os.PathLike | None): Write the run's JSON record (the
+            same as the command line's ``--json``) there when monitoring ends.
+
+    Raises:
+        carbontracker.exceptions.InvalidArgumentError: invalid arguments (a
+            ``ValueError``, with the original's messages).
+        carbontracker.exceptions.CarbonTrackerError: the tracker cannot work
+            (no usable component, unwritable log directory) and
+            ``ignore_errors`` is False.
+    """
+
+    def __init__(
+        self,
+        epochs,
+        epochs_before_pred=1,
+        monitor_epochs=1,
+        update_interval=10,
+        interpretable=True,
+        stop_and_confirm=False,
+        ignore_errors=False,
+        components="all",
+        devices_by_pid=False,
+        log_dir=None,
+        log_file_prefix="",
+        verbose=1,
+        decimal_precision=6,
+        api_keys=None,
+        sim_cpu=None,
+        sim_cpu_tdp=None,
+        sim_cpu_util=None,
+        sim_gpu=None,
+        sim_gpu_watts=None,
+        sim_gpu_util=None,
+        pue=1.58,
+        region=None,
+        offline=False,
+        json_path=None,
+    ):
+        options = {
+            "epochs": _int("epochs", epochs),
+            "epochs_before_pred": _int("epochs_before_pred", epochs_before_pred),
+            "monitor_epochs": _int("monitor_epochs", monitor_epochs),
+            "update_interval": float(update_interval),
+            "interpretable": bool(interpretable),
+            "stop_and_confirm": bool(stop_and_confirm),
+            "ignore_errors": bool(ignore_errors),
+            "components": str(components),
+            "devices_by_pid": bool(devices_by_pid),
+            "log_dir": _path(log_dir),
+            "log_file_prefix": str(log_file_prefix or ""),
+            "verbose": int(verbose),
+            "decimal_precision": _int("decimal_precision", decimal_precision),
+            "api_keys": _api_keys(api_keys),
+            "sim_cpu": None if sim_cpu is None else str(sim_cpu),
+            "sim_cpu_tdp": _opt_float(sim_cpu_tdp),
+            "sim_cpu_util": _opt_float(sim_cpu_util),
+            "sim_gpu": None if sim_gpu is None else str(sim_gpu),
+            "sim_gpu_watts": _opt_float(sim_gpu_watts),
+            "sim_gpu_util": _opt_float(sim_gpu_util),
+            "pue": float(pue),
+            "region": "" if region is None else str(region),
+            "offline": bool(offline),
+            "json_path": _path(json_path),
+        }
+        self.epochs = options["epochs"]
+        self.epochs_before_pred = options["epochs_before_pred"]
+        self.monitor_epochs = options["monitor_epochs"]
+        self.update_interval = options["update_interval"]
+        self.interpretable = options["interpretable"]
+        self.stop_and_confirm = options["stop_and_confirm"]
+        self.ignore_errors = options["ignore_errors"]
+        self.components = options["components"]
+        self.devices_by_pid = options["devices_by_pid"]
+        self.log_dir = log_dir
+        self.log_file_prefix = options["log_file_prefix"]
+        self.verbose = options["verbose"]
+        self.decimal_precision = options["decimal_precision"]
+        self.api_keys = api_keys
+        self.sim_cpu = sim_cpu
+        self.sim_cpu_tdp = sim_cpu_tdp
+        self.sim_cpu_util = sim_cpu_util
+        self.sim_gpu = sim_gpu
+        self.sim_gpu_watts = sim_gpu_watts
+        self.sim_gpu_util = sim_gpu_util
+        self.pue = options["pue"]
+        self.region = region
+        self.offline = options["offline"]
+        self.json_path = json_path
+        self._core = _carbontracker.Tracker(options)
+
+    def epoch_start(self):
+        """Marks the start of an epoch. Does nothing once monitoring has ended."""
+        self._core.epoch_start()
+
+    def epoch_end(self):
+        """Marks the end of an epoch; prints the prediction and the actual
+        consumption when their epoch is reached. Does nothing once monitoring
+        has ended."""
+        self._core.epoch_end()
+
+    def stop(self):
+        """Ends monitoring: reports the actual consumption of the epochs so
+        far (an epoch in progress counts as partial), then joins the tracker's
+        threads and closes its files. Safe to call more than once."""
+        self._core.close()
+
+    def set_api_keys(self, api_dict):
+        """Sets API keys for live carbon-intensity sources,
+        ``{"electricitymaps": KEY}`` (names are case-insensitive)."""
+        self._core.set_api_keys(_api_keys(api_dict))
+
+    @property
+    def results(self):
+        """The run so far as a dict: the same record as the command line's
+        ``--json`` (devices, per-epoch energy and CO2eq, totals, prediction,
+        actual consumption, intensities, messages). A fresh copy each time."""
+        return self._core.results()
+
+    @property
+    def monitoring(self):
+        """True until the actual consumption is reported, stop() is called or
+        an ignored error ends monitoring."""
+        return self._core.monitoring
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.stop()
+        return False
+
+
+def _int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            if float(value) != int(value):
+                raise ValueError
+            value = int(value)
+        except (TypeError, ValueError, OverflowError):
+            raise TypeError(f"Argument {name} expected an integer, got {value!r}.") from None
+    if not -(2**31) <= value < 2**31:
+        raise InvalidArgumentError(f"Argument {name} expected a 32-bit integer, got {value}.")
+    return value
+
+
+def _opt_float(value):
+    return None if value is None else float(value)
+
+
+def _path(value):
+    if value is None:
+        return ""
+    value = os.fspath(value)
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+def _api_keys(keys):
+    if keys is None:
+        return {}
+    if not isinstance(keys, dict):
+        raise TypeError(f"api_keys expected a dict {{name: key}}, got {type(keys).__name__}.")
+    return {str(k): str(v) for k, v in keys.items()}

@@ -1,0 +1,133 @@
+"""Process-level behaviour: no leaked threads or file handles, Ctrl-C, and
+`python -m carbontracker`."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import carbontracker
+from carbontracker.tracker import CarbonTracker
+
+
+def thread_count():
+    return len(os.listdir("/proc/self/task"))
+
+
+def fd_count():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_no_thread_or_fd_leak_over_100_trackers(tmp_path, sim_cpu):
+    def one(i):
+        tracker = CarbonTracker(
+            epochs=2, monitor_epochs=-1, components="cpu", log_dir=tmp_path / str(i % 3), verbose=0, **sim_cpu
+        )
+        tracker.epoch_start()
+        tracker.epoch_end()
+        tracker.stop()
+
+    one(-1)  # first use may open lasting handles (e.g. the zone table)
+    threads, fds = thread_count(), fd_count()
+    for i in range(100):
+        one(i)
+    assert (thread_count(), fd_count()) == (threads, fds)
+
+
+def test_no_leak_when_trackers_are_dropped_without_stop(sim_cpu):
+    CarbonTracker(epochs=1, components="cpu", verbose=0, **sim_cpu).stop()
+    threads, fds = thread_count(), fd_count()
+    for _ in range(20):
+        tracker = CarbonTracker(epochs=3, monitor_epochs=3, components="cpu", verbose=0, **sim_cpu)
+        tracker.epoch_start()
+        del tracker
+    assert (thread_count(), fd_count()) == (threads, fds)
+
+
+LOOP = textwrap.dedent(
+    """
+    import sys, time
+    from carbontracker.tracker import CarbonTracker
+    tracker = CarbonTracker(epochs=100000, monitor_epochs=-1, components="cpu", sim_cpu="X",
+                            sim_cpu_tdp=10, offline=True, update_interval=0.01)
+    handled = sys.argv[1] == "handled"
+    try:
+        print("training", flush=True)
+        while True:
+            tracker.epoch_start()
+            x = 0
+            for i in range(20000):
+                x += i
+            time.sleep(0.01)
+            tracker.epoch_end()
+    except KeyboardInterrupt:
+        if not handled:
+            raise
+        print("interrupted", flush=True)
+        tracker.stop()
+        print("stopped", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["handled", "unhandled"])
+def test_ctrl_c_interrupts_training(subprocess_env, mode):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOOP, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=subprocess_env,
+    )
+    try:
+        while proc.stdout.readline() not in ("training\n", ""):
+            pass
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    if mode == "handled":
+        assert proc.returncode == 0, err
+        assert "interrupted\n" in out and out.endswith("stopped\n")
+        assert "Actual consumption for " in out
+        assert "Training was interrupted" not in err
+    else:
+        assert proc.returncode == -signal.SIGINT, err
+        assert "KeyboardInterrupt" in err
+
+
+def run_module(env, *args, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "carbontracker", *args], capture_output=True, text=True,
+        env=env, timeout=120, **kwargs,
+    )
+
+
+def test_module_version(subprocess_env):
+    proc = run_module(subprocess_env, "--version")
+    assert proc.returncode == 0
+    assert proc.stdout == f"carbontracker {carbontracker.__version__}\n"
+
+
+def test_module_wraps_a_command_and_returns_its_status(subprocess_env, tmp_path):
+    proc = run_module(
+        subprocess_env, "--log_dir", str(tmp_path), "--offline", "--components", "cpu",
+        "--sim-cpu", "X", "--sim-cpu-tdp", "10", "--json", str(tmp_path / "run.json"),
+        "sh", "-c", "echo wrapped; exit 3",
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "wrapped\n" in proc.stdout
+    assert "Actual consumption" in proc.stdout
+    assert (tmp_path / "run.json").exists()
+    assert len(list(tmp_path.glob("*_carbontracker.log"))) == 1
+    assert len(list(tmp_path.glob("*_carbontracker_output.log"))) == 1
+
+
+def test_module_usage_error_status(subprocess_env):
+    proc = run_module(subprocess_env, "--no-such-option")
+    assert proc.returncode == 2
+    assert "unknown option --no-such-option" in proc.stderr
