@@ -190,7 +190,7 @@ TEST(Cli, EpochMarkersDriveThePredictionAndTheActualReport) {
   ASSERT_EQ(j["epochs"].size(), 3u);
   for (const auto& e : j["epochs"]) {
     double d = e["duration_s"].get<double>();
-    EXPECT_GE(d, 0.3);
+    EXPECT_GE(d, 0.25);  // the shell sleeps 0.3 s; markers are read as they come
     EXPECT_LT(d, 2.0);
     EXPECT_NEAR(e["energy_j"].get<double>(), 275.0 * d, 1e-6);
   }

@@ -280,12 +280,12 @@ void DetectingIntensitySource::fetch_live() {
     if (!p->suitable(where)) continue;
     any_suitable = true;
     const std::string key = "current|" + p->cache_key(where);
-    std::optional<Reading> reading;
+    std::optional<IntensityReading> reading;
     if (auto cached = cache.get(key, clock_->unix_s(), ttl_s)) {
       if (cached->is_object() && (*cached)["g_per_kwh"].is_number()) {
         double g = (*cached)["g_per_kwh"].get<double>();
         if (std::isfinite(g) && g >= 0)
-          reading = Reading{g, cached->value("time_unix_s", 0.0), cached->value("detail", "")};
+          reading = IntensityReading{g, cached->value("time_unix_s", 0.0), cached->value("detail", "")};
       }
     }
     if (!reading) {

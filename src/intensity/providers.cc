@@ -88,15 +88,15 @@ class ElectricityMaps : public LiveProvider {
   std::string cache_key(const Location& w) const override {
     return "electricitymaps|" + c_.electricitymaps_url + "|" + query(w);
   }
-  Fetched<Reading> current(const Location& w, double, Stopper* stopper) override {
+  Fetched<IntensityReading> current(const Location& w, double, Stopper* stopper) override {
     HttpResponse r = get("/v3/carbon-intensity/latest?" + query(w), stopper);
-    if (!r.ok) return fail<Reading>(explain(r));
+    if (!r.ok) return fail<IntensityReading>(explain(r));
     std::string error;
     auto j = parse_json(r.body, error);
-    if (!j) return fail<Reading>(error);
+    if (!j) return fail<IntensityReading>(error);
     auto v = intensity_field(*j, "carbonIntensity", error);
-    if (!v) return fail<Reading>(error);
-    Reading reading;
+    if (!v) return fail<IntensityReading>(error);
+    IntensityReading reading;
     reading.g_per_kwh = *v;
     reading.time_unix_s = parse_iso_utc(string_field(*j, "datetime")).value_or(0);
     std::string zone = string_field(*j, "zone");
@@ -154,7 +154,7 @@ class CarbonIntensityUk : public LiveProvider {
   std::string cache_key(const Location& w) const override {
     return "carbonintensity-uk|" + c_.carbonintensity_uk_url + "|" + selector(w);
   }
-  Fetched<Reading> current(const Location& w, double, Stopper* stopper) override {
+  Fetched<IntensityReading> current(const Location& w, double, Stopper* stopper) override {
     std::string regional_error;
     std::string sel = selector(w);
     if (!sel.empty()) {
@@ -220,18 +220,18 @@ class CarbonIntensityUk : public LiveProvider {
     if (auto a = intensity_field(in, "actual", ignored)) return a;
     return intensity_field(in, "forecast", error);
   }
-  Fetched<Reading> national(const std::string& path, Stopper* stopper) {
+  Fetched<IntensityReading> national(const std::string& path, Stopper* stopper) {
     HttpResponse r = get(path, stopper);
-    if (!r.ok) return fail<Reading>(explain(r));
+    if (!r.ok) return fail<IntensityReading>(explain(r));
     std::string error;
     auto j = parse_json(r.body, error);
-    if (!j) return fail<Reading>(error);
+    if (!j) return fail<IntensityReading>(error);
     if (!j->is_object() || !(*j)["data"].is_array() || (*j)["data"].empty())
-      return fail<Reading>("no 'data' list in the answer");
+      return fail<IntensityReading>("no 'data' list in the answer");
     const json& e = (*j)["data"][0];
     auto v = entry_value(e, error);
-    if (!v) return fail<Reading>(error);
-    return {Reading{*v, parse_iso_utc(string_field(e, "from")).value_or(0), "national"}, ""};
+    if (!v) return fail<IntensityReading>(error);
+    return {IntensityReading{*v, parse_iso_utc(string_field(e, "from")).value_or(0), "national"}, ""};
   }
   // Regional answers put the region in data[0] (current) or data (forecast).
   static const json* region_object(const json& j) {
@@ -241,20 +241,20 @@ class CarbonIntensityUk : public LiveProvider {
     if (d.is_object()) return &d;
     return nullptr;
   }
-  Fetched<Reading> regional(const Location&, const std::string& path, Stopper* stopper) {
+  Fetched<IntensityReading> regional(const Location&, const std::string& path, Stopper* stopper) {
     HttpResponse r = get(path, stopper);
-    if (!r.ok) return fail<Reading>(explain(r));
+    if (!r.ok) return fail<IntensityReading>(explain(r));
     std::string error;
     auto j = parse_json(r.body, error);
-    if (!j) return fail<Reading>(error);
+    if (!j) return fail<IntensityReading>(error);
     const json* region = region_object(*j);
     if (!region || !(*region)["data"].is_array() || (*region)["data"].empty())
-      return fail<Reading>("no regional 'data' list in the answer");
+      return fail<IntensityReading>("no regional 'data' list in the answer");
     const json& e = (*region)["data"][0];
     auto v = entry_value(e, error);
-    if (!v) return fail<Reading>(error);
+    if (!v) return fail<IntensityReading>(error);
     std::string shortname = string_field(*region, "shortname");
-    return {Reading{*v, parse_iso_utc(string_field(e, "from")).value_or(0),
+    return {IntensityReading{*v, parse_iso_utc(string_field(e, "from")).value_or(0),
                     shortname.empty() ? "regional" : "region " + shortname},
             ""};
   }
@@ -303,7 +303,7 @@ class EnergiDataService : public LiveProvider {
     for (const auto& a : price_areas(w)) areas += a;
     return "energidataservice|" + c_.energidataservice_url + "|" + areas;
   }
-  Fetched<Reading> current(const Location& w, double, Stopper* stopper) override {
+  Fetched<IntensityReading> current(const Location& w, double, Stopper* stopper) override {
     double sum = 0, latest = 0;
     auto areas = price_areas(w);
     for (const auto& area : areas) {
@@ -311,20 +311,20 @@ class EnergiDataService : public LiveProvider {
           get("CO2Emis",
               "filter=" + filter(area) + "&sort=" + url_encode("Minutes5UTC DESC") + "&limit=1",
               stopper);
-      if (!r.ok) return fail<Reading>(area + ": " + explain(r));
+      if (!r.ok) return fail<IntensityReading>(area + ": " + explain(r));
       std::string error;
       auto j = parse_json(r.body, error);
-      if (!j) return fail<Reading>(area + ": " + error);
+      if (!j) return fail<IntensityReading>(area + ": " + error);
       if (!j->is_object() || !(*j)["records"].is_array() || (*j)["records"].empty())
-        return fail<Reading>(area + ": no records in the answer");
+        return fail<IntensityReading>(area + ": no records in the answer");
       const json& rec = (*j)["records"][0];
       auto v = intensity_field(rec, "CO2Emission", error);
-      if (!v) return fail<Reading>(area + ": " + error);
+      if (!v) return fail<IntensityReading>(area + ": " + error);
       sum += *v;
       latest = std::max(latest, parse_iso_utc(string_field(rec, "Minutes5UTC")).value_or(0));
     }
     std::string detail = areas.size() == 1 ? areas[0] : "mean of DK1 and DK2";
-    return {Reading{sum / areas.size(), latest, detail}, ""};
+    return {IntensityReading{sum / areas.size(), latest, detail}, ""};
   }
   Fetched<std::vector<Segment>> forecast(const Location& w, double now, Stopper* stopper) override {
     double start = std::floor(now / 300) * 300;

@@ -55,7 +55,7 @@ Fetched<Location> geolocate(const ProviderConfig& config, Stopper* stopper);
 // Parses a geolocation answer; exposed for tests.
 Fetched<Location> parse_geolocation(const std::string& body);
 
-struct Reading {
+struct IntensityReading {
   double g_per_kwh = 0;
   double time_unix_s = 0;  // the time the value is for (0 if unknown)
   std::string detail;      // "zone DK-DK2", "region South England", "DK2" ...
@@ -81,7 +81,7 @@ class LiveProvider {
   virtual bool suitable(const Location& where) const = 0;
   // Stable text naming what is fetched (provider and area), for the cache.
   virtual std::string cache_key(const Location& where) const = 0;
-  virtual Fetched<Reading> current(const Location& where, double now_unix_s, Stopper* stopper) = 0;
+  virtual Fetched<IntensityReading> current(const Location& where, double now_unix_s, Stopper* stopper) = 0;
   // Forecast intervals from about now_unix_s on; an error if not offered.
   virtual Fetched<std::vector<Segment>> forecast(const Location& where, double now_unix_s,
                                                  Stopper* stopper) = 0;

@@ -279,15 +279,16 @@ TEST(Tracker, VerboseZeroKeepsOutputOffTheConsoleButInTheFile) {
   }
   EXPECT_EQ(console.str().find("CarbonTracker:"), std::string::npos);
   auto files = files_in(dir.path / "logs");
-  ASSERT_EQ(files.size(), 2u);  // no err file without an error
+  ASSERT_EQ(files.size(), 3u);  // standard, output, JSONL; no err file without an error
   std::regex name("run_" + std::to_string(getpid()) +
-                  "\\.\\d{1,6}_\\d{4}-\\d\\d-\\d\\dT\\d{6}Z_carbontracker(_output)?\\.log");
+                  "\\.\\d{1,6}_\\d{4}-\\d\\d-\\d\\dT\\d{6}Z_carbontracker(\\.jsonl|(_output)?\\.log)");
   for (const auto& f : files) EXPECT_TRUE(std::regex_match(f.filename().string(), name)) << f;
-  std::string output = read_file(files[1]);
+  EXPECT_EQ(files[0].extension(), ".jsonl");
+  std::string output = read_file(files[2]);
   EXPECT_NE(output.find(" - CarbonTracker: \nActual consumption for 1 epoch(s):\n\tTime:\t"),
             std::string::npos);
   EXPECT_EQ(output.find("This is equivalent to"), std::string::npos);
-  std::string standard = read_file(files[0]);
+  std::string standard = read_file(files[1]);
   std::regex lines(
       "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d - carbontracker version [0-9.]+\n"
       "[^\n]* - Only predicted and actual consumptions are multiplied by a PUE coefficient of "
