@@ -69,6 +69,7 @@ DetectingIntensitySource::DetectingIntensitySource(const IntensityOptions& optio
       offline_(options.offline || env_.offline),
       refresh_interval_s_(options.refresh_interval_s > 0 ? options.refresh_interval_s : 900),
       forecast_wait_s_(env_ms(env_, "CARBONTRACKER_FORECAST_WAIT_MS", 2.0)),
+      network_start_delay_s_(env_ms(env_, "CARBONTRACKER_NETWORK_START_DELAY_MS", 0.25)),
       config_(ProviderConfig::from_env(env_)) {
   set_api_keys(options.api_keys);
 
@@ -189,6 +190,7 @@ IntensityValue DetectingIntensitySource::table_value(const Location& where,
 }
 
 void DetectingIntensitySource::run() {
+  if (network_start_delay_s_ > 0 && !stopper_.sleep_for(network_start_delay_s_)) return;
   for (;;) {
     cycle();
     std::unique_lock lock(mu_);
@@ -285,7 +287,8 @@ void DetectingIntensitySource::fetch_live() {
       if (cached->is_object() && (*cached)["g_per_kwh"].is_number()) {
         double g = (*cached)["g_per_kwh"].get<double>();
         if (std::isfinite(g) && g >= 0)
-          reading = IntensityReading{g, cached->value("time_unix_s", 0.0), cached->value("detail", "")};
+          reading =
+              IntensityReading{g, cached->value("time_unix_s", 0.0), cached->value("detail", "")};
       }
     }
     if (!reading) {

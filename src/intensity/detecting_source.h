@@ -66,6 +66,9 @@ class DetectingIntensitySource : public IntensitySource {
   const bool offline_;
   const double refresh_interval_s_;
   const double forecast_wait_s_;
+  // The background thread waits this long before its first request, so a
+  // command that ends sooner never loads libcurl or touches the network.
+  const double network_start_delay_s_;
   ProviderConfig config_;  // guarded by mu_ (the key may change)
   Stopper stopper_;
 

@@ -2,9 +2,15 @@
 // handle, so that Stopper::stop() can interrupt the poll at once
 // (curl_multi_wakeup) instead of waiting for curl's own timeouts. CURLOPT_QUICK_EXIT keeps cleanup
 // from waiting for a hung DNS lookup thread.
+//
+// libcurl is loaded with dlopen on the first request, not linked: a run that
+// makes no request (--offline, or a short command) never maps libcurl and
+// its TLS libraries, which would cost start-up time and several MB of
+// memory. Only the header is needed at build time.
 #include "intensity/http.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -19,12 +25,73 @@ namespace {
 
 constexpr size_t kMaxBodyBytes = 1 << 20;
 
-void global_init_once() {
-  static const bool done = [] {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    return true;
+// The libcurl functions used, bound once from the shared library.
+struct CurlApi {
+  std::string error;  // non-empty when libcurl could not be loaded
+  CURLcode (*global_init)(long) = nullptr;
+  CURL* (*easy_init)() = nullptr;
+  CURLcode (*easy_setopt)(CURL*, CURLoption, ...) = nullptr;
+  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...) = nullptr;
+  const char* (*easy_strerror)(CURLcode) = nullptr;
+  void (*easy_cleanup)(CURL*) = nullptr;
+  CURLM* (*multi_init)() = nullptr;
+  CURLMcode (*multi_add_handle)(CURLM*, CURL*) = nullptr;
+  CURLMcode (*multi_remove_handle)(CURLM*, CURL*) = nullptr;
+  CURLMcode (*multi_perform)(CURLM*, int*) = nullptr;
+  CURLMcode (*multi_poll)(CURLM*, curl_waitfd[], unsigned int, int, int*) = nullptr;
+  CURLMcode (*multi_wakeup)(CURLM*) = nullptr;
+  CURLMsg* (*multi_info_read)(CURLM*, int*) = nullptr;
+  CURLMcode (*multi_cleanup)(CURLM*) = nullptr;
+  curl_slist* (*slist_append)(curl_slist*, const char*) = nullptr;
+  void (*slist_free_all)(curl_slist*) = nullptr;
+};
+
+template <typename F>
+bool bind(void* lib, const char* name, F& fn, std::string& error) {
+  fn = reinterpret_cast<F>(dlsym(lib, name));
+  if (!fn && error.empty()) error = fmt::format("libcurl has no {}", name);
+  return fn != nullptr;
+}
+
+// Loads libcurl once (thread-safe); the library stays loaded for the process.
+const CurlApi& curl() {
+  static const CurlApi api = [] {
+    CurlApi a;
+    void* lib = nullptr;
+    for (const char* name : {"libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so"})
+      if ((lib = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
+    if (!lib) {
+      a.error =
+          "libcurl could not be loaded (tried libcurl.so.4, libcurl-gnutls.so.4, "
+          "libcurl.so): install libcurl4 for live carbon intensity";
+      return a;
+    }
+    std::string& e = a.error;
+    bind(lib, "curl_global_init", a.global_init, e);
+    bind(lib, "curl_easy_init", a.easy_init, e);
+    bind(lib, "curl_easy_setopt", a.easy_setopt, e);
+    bind(lib, "curl_easy_getinfo", a.easy_getinfo, e);
+    bind(lib, "curl_easy_strerror", a.easy_strerror, e);
+    bind(lib, "curl_easy_cleanup", a.easy_cleanup, e);
+    bind(lib, "curl_multi_init", a.multi_init, e);
+    bind(lib, "curl_multi_add_handle", a.multi_add_handle, e);
+    bind(lib, "curl_multi_remove_handle", a.multi_remove_handle, e);
+    bind(lib, "curl_multi_perform", a.multi_perform, e);
+    bind(lib, "curl_multi_poll", a.multi_poll, e);
+    bind(lib, "curl_multi_wakeup", a.multi_wakeup, e);
+    bind(lib, "curl_multi_info_read", a.multi_info_read, e);
+    bind(lib, "curl_multi_cleanup", a.multi_cleanup, e);
+    bind(lib, "curl_slist_append", a.slist_append, e);
+    bind(lib, "curl_slist_free_all", a.slist_free_all, e);
+    if (!e.empty()) {
+      e += " (libcurl 7.68 or newer is needed for live carbon intensity)";
+      dlclose(lib);
+      return a;
+    }
+    a.global_init(CURL_GLOBAL_DEFAULT);
+    return a;
   }();
-  (void)done;
+  return api;
 }
 
 struct Transfer {
@@ -70,30 +137,31 @@ struct Attempt {
 Attempt perform(const std::string& url, curl_slist* headers, double connect_s, double total_s,
                 Transfer& transfer, Stopper* stopper) {
   Attempt a;
-  CURL* easy = curl_easy_init();
-  CURLM* multi = curl_multi_init();
+  const CurlApi& api = curl();
+  CURL* easy = api.easy_init();
+  CURLM* multi = api.multi_init();
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, "carbontracker-cpp");
-  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, std::max(1L, std::lround(connect_s * 1000)));
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, std::max(1L, std::lround(total_s * 1000)));
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+  api.easy_setopt(easy, CURLOPT_URL, url.c_str());
+  api.easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  api.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  api.easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  api.easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+  api.easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  api.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  api.easy_setopt(easy, CURLOPT_USERAGENT, "carbontracker-cpp");
+  api.easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+  api.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, std::max(1L, std::lround(connect_s * 1000)));
+  api.easy_setopt(easy, CURLOPT_TIMEOUT_MS, std::max(1L, std::lround(total_s * 1000)));
+  api.easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+  api.easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
+  api.easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+  api.easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);
+  api.easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
 #if LIBCURL_VERSION_NUM >= 0x075700
-  curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
+  api.easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
 #endif
-  curl_multi_add_handle(multi, easy);
-  int waker = stopper ? stopper->add_waker([multi] { curl_multi_wakeup(multi); }) : -1;
+  api.multi_add_handle(multi, easy);
+  int waker = stopper ? stopper->add_waker([&api, multi] { api.multi_wakeup(multi); }) : -1;
   int running = 1;
   a.code = CURLE_OK;
   while (running) {
@@ -101,21 +169,21 @@ Attempt perform(const std::string& url, curl_slist* headers, double connect_s, d
       a.cancelled = true;
       break;
     }
-    if (curl_multi_perform(multi, &running) != CURLM_OK) break;
+    if (api.multi_perform(multi, &running) != CURLM_OK) break;
     if (!running) break;
-    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    api.multi_poll(multi, nullptr, 0, 1000, nullptr);
   }
   if (stopper) stopper->remove_waker(waker);
   if (!a.cancelled) {
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &left))
+    while (CURLMsg* msg = api.multi_info_read(multi, &left))
       if (msg->msg == CURLMSG_DONE) a.code = msg->data.result;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &a.status);
-    a.curl_error = errbuf[0] ? errbuf : curl_easy_strerror(a.code);
+    api.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &a.status);
+    a.curl_error = errbuf[0] ? errbuf : api.easy_strerror(a.code);
   }
-  curl_multi_remove_handle(multi, easy);
-  curl_easy_cleanup(easy);
-  curl_multi_cleanup(multi);
+  api.multi_remove_handle(multi, easy);
+  api.easy_cleanup(easy);
+  api.multi_cleanup(multi);
   return a;
 }
 
@@ -198,10 +266,14 @@ std::string redact(std::string text, const std::vector<std::string>& secrets) {
 HttpResponse http_get(const std::string& url, const std::vector<std::string>& headers,
                       const HttpLimits& limits, Stopper* stopper,
                       const std::vector<std::string>& secrets) {
-  global_init_once();
   HttpResponse r;
+  const CurlApi& api = curl();
+  if (!api.error.empty()) {
+    r.error = api.error;
+    return r;
+  }
   curl_slist* list = nullptr;
-  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  for (const auto& h : headers) list = api.slist_append(list, h.c_str());
   const double deadline = now_s() + limits.budget_s;
   double backoff = limits.backoff_s;
   for (int attempt = 0;; ++attempt) {
@@ -255,7 +327,7 @@ HttpResponse http_get(const std::string& url, const std::vector<std::string>& he
       std::this_thread::sleep_for(std::chrono::duration<double>(wait));
     }
   }
-  curl_slist_free_all(list);
+  api.slist_free_all(list);
   r.error = redact(r.error, secrets);
   return r;
 }
