@@ -2,8 +2,11 @@
 # Start-up cost of carbon intensity in the CLI: the whole run of
 # `carbontracker ... true` (start-up, launch of the wrapped command, report,
 # exit) with --offline, with the providers' URLs on a closed local port
-# (connection refused at once), and on a black-hole address (connect hangs;
-# the pending request must be cancelled at exit, not awaited).
+# (connection refused at once), and on a silent local server that accepts
+# connections and never answers (the request hangs; a request pending at exit
+# must be cancelled, not awaited). Only loopback addresses are used. Each is
+# timed with `true` (shorter than the network thread's 250 ms start delay)
+# and with `sleep 1` (the network thread is mid-request at exit).
 #
 # Usage: bench/intensity_startup.sh [BUILD_DIR] (default build)
 # Needs hyperfine. Prints hyperfine's table; results go to
@@ -14,7 +17,20 @@ cli="$build/carbontracker"
 [ -x "$cli" ] || { echo "build the CLI first: cmake --build $build --target carbontracker_cli" >&2; exit 1; }
 out_dir="${OUT_DIR:-/tmp}"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# A server on loopback that accepts connections and never answers.
+port_file="$work/port"
+/usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(128)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+' "$port_file" &
+silent_pid=$!
+trap 'kill $silent_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
+silent="http://127.0.0.1:$(cat "$port_file")"
 export XDG_CACHE_HOME="$work/cache"   # no cached geolocation between runs
 export TZ=Europe/Copenhagen
 export CARBONTRACKER_POWERCAP_ROOT="$work/none" CARBONTRACKER_PROC_ROOT="$work/none"
@@ -28,7 +44,10 @@ urls() {
 hyperfine -N --warmup 3 --runs "${RUNS:-30}" --export-markdown "$out_dir/intensity_startup.md" \
   -n offline "env $(urls http://127.0.0.1:9) $base --offline true" \
   -n refused "env $(urls http://127.0.0.1:9) $base true" \
-  -n blackhole "env $(urls http://10.255.255.1) $base true"
+  -n silent "env $(urls "$silent") $base true" \
+  -n "offline, sleep 1" "env $(urls http://127.0.0.1:9) $base --offline sleep 1" \
+  -n "refused, sleep 1" "env $(urls http://127.0.0.1:9) $base sleep 1" \
+  -n "silent, sleep 1" "env $(urls "$silent") $base sleep 1"
 
 # Start-up to launch: the wrapped command stamps the time it starts; the
 # difference from just before exec is the CLI's start-up (plus one `date`).
@@ -51,4 +70,4 @@ launch offline $(urls http://127.0.0.1:9) $base --offline
 # shellcheck disable=SC2046
 launch refused $(urls http://127.0.0.1:9) $base
 # shellcheck disable=SC2046
-launch blackhole $(urls http://10.255.255.1) $base
+launch silent $(urls "$silent") $base

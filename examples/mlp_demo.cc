@@ -157,10 +157,13 @@ int main(int argc, char** argv) {
       log_dir = next();
     else if (a == "--markers")
       markers = true;
+    else if (a == "--no-tracker")
+      untracked = true;
     else {
-      std::fprintf(
-          stderr, "usage: %s [--epochs N] [--samples N] [--hidden N] [--log_dir DIR] [--markers | --no-tracker]\n",
-          argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--epochs N] [--samples N] [--hidden N] [--log_dir DIR] [--markers | "
+                   "--no-tracker]\n",
+                   argv[0]);
       return 2;
     }
   }
