@@ -9,6 +9,7 @@
 
 #include "carbontracker/error.h"
 #include "common/format.h"
+#include "output/report.h"
 
 #ifndef CT_VERSION
 #define CT_VERSION "unknown"
@@ -18,23 +19,6 @@ namespace carbontracker {
 namespace {
 
 constexpr int kSchemaVersion = 1;
-constexpr double kGramsPerCarKm = 107.5;  // the original's co2eq.csv, last row
-
-const char* component_key(ComponentKind kind) {
-  return kind == ComponentKind::kGpu ? "gpu" : "cpu";
-}
-
-const char* provenance_key(Provenance p) {
-  switch (p) {
-    case Provenance::kMeasured:
-      return "measured";
-    case Provenance::kEstimated:
-      return "estimated";
-    case Provenance::kSimulated:
-      return "simulated";
-  }
-  return "measured";
-}
 
 // Lines keep their keys in writing order ("event" first), for people who
 // read or grep the file.
@@ -109,7 +93,7 @@ Json JsonlWriter::consumption_json(const Consumption& c) const {
             {"intensity_note", c.intensity_note}};
   if (interpretable_) {
     Json eq = Json::object();
-    if (c.co2_g >= 0) eq["km travelled by car"] = c.co2_g / kGramsPerCarKm;
+    if (c.co2_g >= 0) eq["km travelled by car"] = c.co2_g / kCarGramsPerKm;
     j["equivalents"] = eq;
   } else {
     j["equivalents"] = nullptr;
@@ -126,8 +110,8 @@ void JsonlWriter::run_start(const RunMetadata& meta, const std::vector<DeviceInf
   Json devs = Json::array();
   for (const DeviceInfo& d : devices) {
     devs.push_back({{"name", d.name},
-                    {"component", component_key(d.component)},
-                    {"provenance", provenance_key(d.provenance)},
+                    {"component", component_name(d.component)},
+                    {"provenance", provenance_name(d.provenance)},
                     {"source", d.source},
                     {"note", d.note}});
   }
@@ -193,7 +177,7 @@ void JsonlWriter::totals(const RunResult& result, double unix_s) {
     for (size_t i = 0; i < e.energy_j.size(); ++i) {
       energy_j += e.energy_j[i];
       if (i < result.devices.size()) {
-        const char* key = component_key(result.devices[i].component);
+        const char* key = component_name(result.devices[i].component);
         components[key] = components.value(key, 0.0) + e.energy_j[i];
       }
     }

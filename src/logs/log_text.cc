@@ -12,10 +12,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "output/report.h"
+
 namespace carbontracker::parser {
 namespace {
-
-constexpr double kGramsPerCarKm = 107.5;  // the original's co2eq.csv, last row
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
@@ -547,7 +547,7 @@ std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std:
     std::optional<std::vector<std::pair<std::string, double>>> eq;
     if (!interpretable) return eq;
     eq.emplace();
-    if (co2_g >= 0) eq->emplace_back("km travelled by car", co2_g / kGramsPerCarKm);
+    if (co2_g >= 0) eq->emplace_back("km travelled by car", co2_g / kCarGramsPerKm);
     return eq;
   };
 
