@@ -19,7 +19,7 @@ done
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitizers/tsan.supp"
 echo "== sanitizers: address + undefined"
 ctest --test-dir build-address --output-on-failure -j"$jobs" -LE no-sanitizer
 echo "== sanitizers: thread"

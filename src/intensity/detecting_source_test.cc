@@ -48,6 +48,8 @@ class IntensitySourceTest : public ::testing::Test {
     env_.vars["CARBONTRACKER_HTTP_TIMEOUT_MS"] = "2000";
     env_.vars["CARBONTRACKER_HTTP_BUDGET_MS"] = "5000";
     env_.vars["CARBONTRACKER_HTTP_BACKOFF_MS"] = "10";
+    // These tests are about the providers, not the start delay (tested below).
+    env_.vars["CARBONTRACKER_NETWORK_START_DELAY_MS"] = "0";
     env_.vars["CARBONTRACKER_IPGEO_TIMEOUT_MS"] = "2000";
   }
 
@@ -292,13 +294,15 @@ TEST_F(IntensitySourceTest, ServerErrorsAreRetriedThenTheTableIsUsed) {
 
 TEST_F(IntensitySourceTest, SlowAnswerPastTheTimeout) {
   env_.vars["CARBONTRACKER_ELECTRICITYMAPS_API_KEY"] = kKey;
-  env_.vars["CARBONTRACKER_HTTP_TIMEOUT_MS"] = "200";
-  server_.on("/v3/carbon-intensity/latest", {{200, em_latest("1"), 3.0, {}}});
+  // The limit applies to every provider: long enough for a prompt loopback
+  // answer under a sanitizer, far shorter than the slow one.
+  env_.vars["CARBONTRACKER_HTTP_TIMEOUT_MS"] = "800";
+  server_.on("/v3/carbon-intensity/latest", {{200, em_latest("1"), 5.0, {}}});
   server_.on("/dataset/CO2Emis", 200, eds_record("DK2", "61"));
   auto s = make("DK-DK2");
   IntensityValue v = settle(*s);
   EXPECT_DOUBLE_EQ(v.g_per_kwh, 61);
-  EXPECT_THAT(s->notes(), Contains(HasSubstr("Electricity Maps failed: timed out after 0.2 s")));
+  EXPECT_THAT(s->notes(), Contains(HasSubstr("Electricity Maps failed: timed out after 0.8 s")));
 }
 
 struct BadBody {
@@ -584,6 +588,19 @@ TEST_F(IntensitySourceTest, DiskCacheSparesRepeatedRunsAndHoldsNoKey) {
     EXPECT_EQ(entry.path().string().find(kKey), std::string::npos);
   }
   fs::remove_all(dir);
+}
+
+TEST_F(IntensitySourceTest, NoRequestBeforeTheStartDelayAndNoneIfStoppedSooner) {
+  env_.vars["CARBONTRACKER_ELECTRICITYMAPS_API_KEY"] = kKey;
+  env_.vars["CARBONTRACKER_NETWORK_START_DELAY_MS"] = "1500";
+  server_.on("/v3/carbon-intensity/latest", 200, em_latest("1"));
+  auto s = make("DE");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto start = std::chrono::steady_clock::now();
+  s.reset();
+  double took_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(server_.total(), 0);  // a run shorter than the delay never goes to the network
+  EXPECT_LT(took_s, 1.0);         // and its end does not wait for the delay
 }
 
 TEST_F(IntensitySourceTest, DestructorCancelsASlowFetchPromptly) {
