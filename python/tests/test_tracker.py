@@ -65,9 +65,10 @@ def test_construction_with_every_argument(tmp_path, capsys):
         assert cpu["energy_j"] == pytest.approx(20.0 * epoch["duration_s"], rel=1e-9, abs=1e-9)
 
     files = sorted(p.name for p in (tmp_path / "logs").iterdir())
-    assert len(files) == 2
+    assert len(files) == 3  # standard, output and JSONL logs; no err log without an error
     assert all(name.startswith("run_") for name in files)
-    assert files[0].endswith("_carbontracker.log") and files[1].endswith("_carbontracker_output.log")
+    assert files[0].endswith("_carbontracker.jsonl")
+    assert files[1].endswith("_carbontracker.log") and files[2].endswith("_carbontracker_output.log")
     assert (tmp_path / "run.json").exists()
 
     out = capsys.readouterr().out
