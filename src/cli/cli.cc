@@ -448,7 +448,6 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
 
   bool markers = o.epochs > 0;
   bool implicit_epoch = true;  // the whole run, until the first marker
-  bool in_marked_epoch = false;
   bool warned_line = false;
   int exit_status = 0;
   ChildResult child;
@@ -459,11 +458,9 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
         if (implicit_epoch) tracker->discard_epoch();
         implicit_epoch = false;
         tracker->epoch_start();
-        in_marked_epoch = true;
       } else if (line == "epoch_end") {
         implicit_epoch = false;
         tracker->epoch_end();
-        in_marked_epoch = false;
       } else if (!warned_line) {
         warned_line = true;
         err << "carbontracker: ignoring unknown line on CARBONTRACKER_EPOCH_FD: '" << line
@@ -481,7 +478,6 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
     if (!markers || implicit_epoch) {
       tracker->epoch_end();
     }
-    (void)in_marked_epoch;
     tracker->stop();
   } catch (const Error& e) {
     err << "carbontracker: " << e.what() << "\n";

@@ -73,7 +73,6 @@ void Sampler::run() {
     {
       std::lock_guard<std::mutex> guard(mu_);
       read_all_locked(clock_.steady_s());
-      ++ticks_;
     }
     lock.lock();
   }
@@ -144,11 +143,6 @@ std::vector<IntensityRecord> Sampler::intensities() const {
 
 IntensityValue Sampler::current_intensity() {
   return intensity_ ? intensity_->current() : IntensityValue{};
-}
-
-uint64_t Sampler::ticks() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return ticks_;
 }
 
 }  // namespace carbontracker

@@ -52,7 +52,6 @@ class Sampler {
   std::vector<IntensityRecord> intensities() const;
   // The current intensity value (what the next reading would use).
   IntensityValue current_intensity();
-  uint64_t ticks() const;
 
  private:
   void run();
@@ -74,7 +73,6 @@ class Sampler {
   double last_selection_s_ = -1e300;
   std::vector<IntensityRecord> intensities_;
   std::set<std::string> said_;
-  uint64_t ticks_ = 0;
 
   std::mutex thread_mu_;
   std::condition_variable cv_;

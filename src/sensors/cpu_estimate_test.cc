@@ -11,11 +11,13 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "fakes/failing_file_reader.h"
 #include "fakes/fake_powercap_tree.h"
 
 namespace carbontracker {
 namespace {
 
+using testing::FailingFileReader;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing::TempDir;
@@ -46,22 +48,6 @@ std::string stat(uint64_t user, uint64_t system, uint64_t idle, uint64_t iowait,
   out += "intr 12345 0 0 0\nctxt 999\nbtime 1700000000\nprocesses 42\n";
   return out;
 }
-
-class FailingFileReader : public FileReader {
- public:
-  void fail(const std::string& path, int err) { failures_[path] = err; }
-  int read(const char* path, char* buf, size_t cap, size_t* len) const override {
-    if (auto it = failures_.find(path); it != failures_.end()) {
-      *len = 0;
-      return it->second;
-    }
-    return real_.read(path, buf, cap, len);
-  }
-
- private:
-  std::map<std::string, int> failures_;
-  SystemFileReader real_;
-};
 
 class CpuEstimateTest : public ::testing::Test {
  protected:

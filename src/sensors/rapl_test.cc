@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "fakes/failing_file_reader.h"
 #include "fakes/fake_powercap_tree.h"
 
 namespace carbontracker {
@@ -20,31 +21,13 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using testing::FailingFileReader;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using testing::TempDir;
 using testing::write_file;
 using testing::write_zone;
-
-// Fails reads of chosen paths with a chosen errno and passes the others to the
-// real file system. This is how the tests produce EACCES: they run as root in
-// CI, where chmod 000 does not stop a read.
-class FailingFileReader : public FileReader {
- public:
-  void fail(const std::string& path, int err) { failures_[path] = err; }
-  int read(const char* path, char* buf, size_t cap, size_t* len) const override {
-    if (auto it = failures_.find(path); it != failures_.end()) {
-      *len = 0;
-      return it->second;
-    }
-    return real_.read(path, buf, cap, len);
-  }
-
- private:
-  std::map<std::string, int> failures_;
-  SystemFileReader real_;
-};
 
 class RaplTest : public ::testing::Test {
  protected:
