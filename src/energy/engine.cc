@@ -24,7 +24,7 @@ void EnergyEngine::add(size_t i, double joules, double intensity_g_per_kwh) {
 void EnergyEngine::pause(size_t i) { state_[i].has_last = false; }
 
 void EnergyEngine::apply(size_t i, double t_s, const Reading& reading, double intensity_g_per_kwh,
-                         std::vector<std::string>& events) {
+                         std::vector<std::string>& events, double read_end_s) {
   State& s = state_[i];
   const SensorDevice& dev = devices_[i];
   if (s.lost) return;
@@ -48,6 +48,20 @@ void EnergyEngine::apply(size_t i, double t_s, const Reading& reading, double in
 
   if (s.has_last) {
     double dt = std::max(0.0, t_s - s.last_t_s);
+    double read_end = std::max(t_s, read_end_s);
+    // The longest time the two readings can span: see engine.h.
+    double window_s = read_end - s.last_t_s + dev.counter_update_s;
+    double range_j = static_cast<double>(dev.counter_range) * dev.counter_unit_j;
+    if (dev.counter_range > 0 && dev.max_power_w > 0 && !s.gap_said &&
+        dt > range_j / dev.max_power_w) {
+      s.gap_said = true;
+      events.push_back(fmt::format(
+          "{} was not read for {:.3f} s, longer than the {:.3f} s in which its energy counter can "
+          "wrap at {:g} W (the sampling thread was held up: a suspended process or an overloaded "
+          "machine); that interval is counted with the fewest wraps that explain the readings and "
+          "may be undercounted. Later gaps of {} are not reported.",
+          dev.info.name, dt, range_j / dev.max_power_w, dev.max_power_w, dev.info.name));
+    }
     if (reading.counter >= s.last_counter) {
       add(i, static_cast<double>(reading.counter - s.last_counter) * dev.counter_unit_j,
           intensity_g_per_kwh);
@@ -57,7 +71,7 @@ void EnergyEngine::apply(size_t i, double t_s, const Reading& reading, double in
         uint64_t delta = dev.counter_range - s.last_counter + reading.counter;
         double joules = static_cast<double>(delta) * dev.counter_unit_j;
         // One wrap explains the jump only if the energy is plausible for the interval.
-        if (joules <= dev.max_power_w * dt * 1.5 + kSlackJ) {
+        if (joules <= dev.max_power_w * window_s * 1.5 + kSlackJ) {
           add(i, joules, intensity_g_per_kwh);
           wrapped = true;
         }

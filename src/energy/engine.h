@@ -3,7 +3,14 @@
 // Counter devices: each new reading adds the delta to the previous reading,
 // with wraparound handled against the counter's range. A backwards jump that
 // one wrap cannot explain at a plausible power (max_power_w) is a reset
-// (driver reload, suspend): that interval is dropped and reported.
+// (driver reload, suspend): that interval is dropped and reported. The power
+// is judged over the longest time the two readings can span: from the start
+// of the previous read to the end of this one, plus the counter's refresh
+// period (a reading can be that stale), so that a wrap read a millisecond
+// after a tick is not mistaken for a reset.
+// A gap between two readings longer than the counter can cover at
+// max_power_w (it could have wrapped more than once unseen) is counted with
+// the fewest wraps that explain the readings and reported, once per device.
 // Power devices: integrated by the trapezoid rule on the readings' timestamps.
 //
 // Each added amount of energy is also multiplied by the carbon intensity
@@ -23,10 +30,12 @@ class EnergyEngine {
  public:
   explicit EnergyEngine(std::vector<SensorDevice> devices);
 
-  // Applies a reading of device i taken at t_s (steady clock). Messages about
-  // what happened (a dropped reset, a lost device) are appended to `events`.
+  // Applies a reading of device i taken at t_s (steady clock; the read began
+  // at or after t_s and ended by read_end_s, which defaults to t_s). Messages
+  // about what happened (a dropped reset, a lost device, a gap) are appended
+  // to `events`.
   void apply(size_t i, double t_s, const Reading& reading, double intensity_g_per_kwh,
-             std::vector<std::string>& events);
+             std::vector<std::string>& events, double read_end_s = -1);
   // Forgets the last reading of device i, so the time until its next reading
   // is not counted (used while a device is not selected).
   void pause(size_t i);
@@ -46,6 +55,7 @@ class EnergyEngine {
   struct State {
     bool has_last = false;
     bool lost = false;
+    bool gap_said = false;
     uint64_t last_counter = 0;
     double last_power_w = 0;
     double last_t_s = 0;

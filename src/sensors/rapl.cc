@@ -368,6 +368,9 @@ ProbeResult probe_rapl(const ProbeContext& ctx, std::shared_ptr<const FileReader
     d.counter_unit_j = 1e-6;
     d.counter_range = z.range_uj;
     d.max_power_w = 1000.0;
+    // RAPL counters are refreshed about every millisecond; 10 ms leaves room
+    // for firmware that refreshes less often and costs nothing at real ranges.
+    d.counter_update_s = 0.01;
     devices.push_back(std::move(d));
     paths.push_back(join_path(z.dir, "energy_uj"));
     ids.push_back(z.id);

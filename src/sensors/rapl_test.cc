@@ -79,6 +79,7 @@ TEST_F(RaplTest, SingleSocketCountsPackageAndDramOnly) {
   EXPECT_EQ(devs[0].counter_range, 262143328850ULL);
   EXPECT_EQ(devs[1].counter_range, 65712999613ULL);
   EXPECT_DOUBLE_EQ(devs[0].max_power_w, 1000.0);
+  EXPECT_DOUBLE_EQ(devs[0].counter_update_s, 0.01);
 
   auto readings = read_all(*r.sensor);
   ASSERT_EQ(readings.size(), 2u);

@@ -28,6 +28,10 @@ struct SensorDevice {
   // Highest plausible power (W). With counter_range it bounds the sampling
   // interval (no double wrap unseen) and tells a wrap from a reset.
   double max_power_w = 1000.0;
+  // How long the counter may lag the instant it is read (s): its refresh
+  // period (RAPL about 1 ms, NVML's energy about 100 ms). A wrap is judged
+  // over the interval between two reads plus this, never over less.
+  double counter_update_s = 0;
   // Longest interval (s) between two reads the device needs, e.g. 0.1 for
   // sampled power; 0 = no requirement of its own.
   double max_interval_s = 0;
