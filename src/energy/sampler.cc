@@ -47,7 +47,7 @@ void Sampler::start() {
   std::lock_guard<std::mutex> lock(thread_mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  thread_ = CountedThread([this] { run(); });
 }
 
 void Sampler::stop() {
@@ -108,6 +108,7 @@ void Sampler::read_all_locked(double t_s) {
     }
     readings_.assign(n, Reading{});
     sensor.read(readings_);
+    double read_end_s = clock_.steady_s();
     for (size_t d = 0; d < n; ++d) {
       if (!selected_[base + d]) {
         engine_.pause(base + d);
@@ -116,7 +117,7 @@ void Sampler::read_all_locked(double t_s) {
       const Reading& r = readings_[d];
       if (r.status == ReadStatus::kRetry && !r.message.empty())
         say_once(infos_[base + d].name + ": " + r.message);
-      engine_.apply(base + d, t_s, r, iv.g_per_kwh, events);
+      engine_.apply(base + d, t_s, r, iv.g_per_kwh, events, read_end_s);
     }
   }
   for (const std::string& e : events) say_once(e);
