@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -178,6 +179,105 @@ TEST(FakePowercapHelperTest, StopsCleanlyOnSigterm) {
   EXPECT_FALSE(std::filesystem::exists(dir / "powercap/intel-rapl:0/intel-rapl:0:1"));  // no dram
 }
 
+std::map<std::string, double> read_status(const std::string& path) {
+  std::map<std::string, double> out;
+  std::ifstream in(path);
+  std::string key;
+  double value;
+  while (in >> key >> value) out[key] = value;
+  return out;
+}
+
+// Polls cond() for up to a minute (a bound only a stalled machine reaches).
+template <typename F>
+bool wait_until(F&& cond) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// --lockstep: the world waits for a reader that has read a zone once, so it
+// never gets more than half a range ahead of it; --frozen, SIGUSR1 and
+// SIGUSR2 stop and restart the world clock, acknowledged in --status; the
+// files hold exactly the frozen energy.
+TEST(FakePowercapHelperTest, LockstepWaitsForTheReaderAndFreezesOnRequest) {
+  testing::TempDir dir;
+  const std::string root = dir / "powercap", status = dir / "status";
+  const uint64_t range = 2000000;  // 2 J: at 100 W the world may run 10 ms past a read
+  pid_t pid = spawn({"--root", root, "--max-range-uj", std::to_string(range), "--step-ms", "1",
+                     "--trace", "100:1", "--truth", dir / "truth", "--ready", dir / "ready",
+                     "--status", status, "--lockstep", "--frozen"});
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return read_status(status).count("reads") > 0; }));
+  // Frozen from the start: the world stands at 0 however long it is left.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto s = read_status(status);
+  EXPECT_EQ(s["frozen"], 1);
+  EXPECT_EQ(s["world_s"], 0);
+  EXPECT_EQ(s["reads"], 0);
+
+  const std::string pkg = root + "/intel-rapl:0/energy_uj";
+  EXPECT_EQ(read_u64(pkg), 0u);  // seen once: the reader now holds the world back
+  ASSERT_TRUE(wait_until([&] { return read_status(status)["reads"] == 1; }));
+  kill(pid, SIGUSR2);
+  ASSERT_TRUE(wait_until([&] { return read_status(status)["thaws"] == 1; }));
+  // Without another read the world stops within half a range (1 J = 10 ms
+  // at 100 W) of what was read, however long the reader takes.
+  ASSERT_TRUE(wait_until([&] { return read_status(status)["energy_j"] > 0.9; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  s = read_status(status);
+  EXPECT_LE(s["energy_j"], 1.0) << "the world ran past its reader";
+  EXPECT_EQ(s["frozen"], 0);
+  // A read lets it go on.
+  read_u64(pkg);
+  ASSERT_TRUE(wait_until([&] { return read_status(status)["energy_j"] > 1.5; }));
+
+  kill(pid, SIGUSR1);
+  ASSERT_TRUE(wait_until([&] { return read_status(status)["freezes"] == 1; }));
+  s = read_status(status);
+  EXPECT_EQ(s["frozen"], 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 3; ++i) read_u64(pkg);  // reads do not move a frozen world
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto after = read_status(status);
+  EXPECT_EQ(after["energy_j"], s["energy_j"]);
+  EXPECT_EQ(after["world_s"], s["world_s"]);
+  // The file holds floor(uJ); the status rounds to the microjoule.
+  EXPECT_LE(
+      mod_distance(read_u64(pkg), static_cast<uint64_t>(s["energy_j"] * 1e6 + 0.5) % range, range),
+      1u);
+  EXPECT_NEAR(s["energy_j"], 100 * s["world_s"], 1e-4);
+
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid, 60), 0);
+}
+
+// --wrap-after-j: each zone starts that many joules (plus N mJ for socket N)
+// below its wrap point.
+TEST(FakePowercapHelperTest, WrapAfterStartsEveryZoneJustBelowItsWrap) {
+  testing::TempDir dir;
+  const std::string root = dir / "powercap";
+  const uint64_t range = 1000000000;  // 1 kJ
+  pid_t pid =
+      spawn({"--root", root, "--sockets", "2", "--dram-watts", "5", "--max-range-uj",
+             std::to_string(range), "--wrap-after-j", "5", "--trace", "100:1", "--truth",
+             dir / "truth", "--ready", dir / "ready", "--status", dir / "status", "--frozen"});
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(dir / "ready"); }));
+  for (uint64_t n = 0; n < 2; ++n) {
+    const std::string pkg = root + "/intel-rapl:" + std::to_string(n);
+    const uint64_t start = range - 5000000 - n * 1000;
+    EXPECT_EQ(read_u64(pkg + "/energy_uj"), start);
+    EXPECT_EQ(read_u64(pkg + "/intel-rapl:" + std::to_string(n) + ":0/energy_uj"), start);
+    EXPECT_EQ(read_u64(pkg + "/intel-rapl:" + std::to_string(n) + ":1/energy_uj"), start);
+  }
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid, 60), 0);
+}
+
 TEST(FakePowercapHelperTest, RejectsBadArguments) {
   testing::TempDir dir;
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
@@ -185,6 +285,8 @@ TEST(FakePowercapHelperTest, RejectsBadArguments) {
            {"--root", dir / "p", "--trace", "10", "--truth", dir / "t"},    // no colon
            {"--root", dir / "p", "--trace", "10:0", "--truth", dir / "t"},  // zero seconds
            {"--root", dir / "p", "--trace", "10:1", "--truth", dir / "t", "--bogus", "1"},
+           {"--root", dir / "p", "--trace", "10:1", "--truth", dir / "t", "--max-range-uj", "1000",
+            "--wrap-after-j", "1"},                       // beyond the range
            {"--trace", "10:1", "--truth", dir / "t"}}) {  // no root
     pid_t pid = spawn(args);
     ASSERT_GT(pid, 0);
