@@ -35,21 +35,30 @@ die() { echo "gpu-check: $*" >&2; exit 1; }
 command -v nvidia-smi >/dev/null || die "nvidia-smi not found: this needs an NVIDIA GPU machine"
 command -v python3 >/dev/null || die "python3 not found (used to read the JSON records)"
 
-# Driver counters, one "index,mJ" line per GPU. nvidia-smi prints the value
-# with its unit ("123456 mJ"); convert whatever unit it gives.
+# Driver counters: a line "time,<unix s>" (when they were read, by the
+# reader itself, so that a slow process start does not widen the window),
+# then one "index,mJ" line per GPU. nvidia-smi prints the value with its unit
+# ("123456 mJ"); convert whatever unit it gives, and its timestamp (local
+# time, milliseconds) to Unix seconds.
 # Preferred: NVML's counter through pynvml (NVIDIA's own Python binding, none of
 # carbontracker's code); older nvidia-smi versions also offer the field.
 driver_mj() {
   python3 - 2>/dev/null <<'PYNVML' && return
+import time
 import pynvml
 pynvml.nvmlInit()
+values = []
 for i in range(pynvml.nvmlDeviceGetCount()):
     h = pynvml.nvmlDeviceGetHandleByIndex(i)
-    print("%d,%d" % (i, pynvml.nvmlDeviceGetTotalEnergyConsumption(h)))
+    values.append("%d,%d" % (i, pynvml.nvmlDeviceGetTotalEnergyConsumption(h)))
+print("time,%.6f" % time.time())
+print("\n".join(values))
 PYNVML
-  nvidia-smi --query-gpu=index,total_energy_consumption --format=csv,noheader |
-    awk -F', *' '{ split($2, v, " "); m = v[2] == "J" ? 1000 : v[2] == "kJ" ? 1e6 : 1;
-                   if (v[1] ~ /^[0-9.]+$/) printf "%s,%.0f\n", $1, v[1] * m; else printf "%s,%s\n", $1, $2 }'
+  nvidia-smi --query-gpu=timestamp,index,total_energy_consumption --format=csv,noheader |
+    awk -F', *' 'NR == 1 { cmd = "date -d \"" $1 "\" +%s.%N"; gsub("/", "-", cmd); cmd | getline t;
+                           close(cmd); print "time," t }
+                 { split($3, v, " "); m = v[2] == "J" ? 1000 : v[2] == "kJ" ? 1e6 : 1;
+                   if (v[1] ~ /^[0-9.]+$/) printf "%s,%.0f\n", $2, v[1] * m; else printf "%s,%s\n", $2, $3 }'
 }
 now_s() { date +%s.%N; }
 
@@ -153,31 +162,39 @@ rc=$?
 t_after=$(now_s)
 driver_mj >"$work/a_after.txt"
 [ $rc -eq 0 ] || echo "warning: carbontracker exited with $rc"
-echo "driver counters before (index,mJ): $(paste -sd' ' "$work/a_before.txt")"
-echo "driver counters after  (index,mJ): $(paste -sd' ' "$work/a_after.txt")"
+echo "driver counters before (read time; index,mJ): $(paste -sd' ' "$work/a_before.txt")"
+echo "driver counters after  (read time; index,mJ): $(paste -sd' ' "$work/a_after.txt")"
 python3 - "$work/a.json" "$work/a_before.txt" "$work/a_after.txt" "$t_before" "$t_after" "${idle_w:-0}" <<'PY'
 import json, sys
 rec = json.load(open(sys.argv[1]))
 def counters(path):
-    out = {}
+    out, read_at = {}, None
     for line in open(path):
         if "," not in line:
             continue
         index, value = line.strip().split(",", 1)
         try:
-            out[index] = float(value)
+            if index == "time":
+                read_at = float(value)
+            else:
+                out[index] = float(value)
         except ValueError:  # "[N/A]": no energy counter on this GPU
             out[index] = float("nan")
-    return out
-before, after = counters(sys.argv[2]), counters(sys.argv[3])
-outer_s = float(sys.argv[5]) - float(sys.argv[4])
+    return out, read_at
+(before, read_before), (after, read_after) = counters(sys.argv[2]), counters(sys.argv[3])
+# The driver's window: from its first reading to its second, as stamped by
+# the reader; the shell's clock around the readers if they gave no stamp.
+if read_before is not None and read_after is not None:
+    outer_s = read_after - read_before
+else:
+    outer_s = float(sys.argv[5]) - float(sys.argv[4])
 try:
     idle_w = float(sys.argv[6])
 except ValueError:
     idle_w = 0.0
 gpus = [d for d in rec["devices"] if d["component"] == "gpu"]
 tracker_s = rec["total"]["duration_s"]
-print(f"tracker window {tracker_s:.2f} s inside the driver-read window {outer_s:.2f} s; idle power before {idle_w} W")
+print(f"tracker window {tracker_s:.3f} s inside the driver-read window {outer_s:.3f} s; idle power before {idle_w} W")
 print("| GPU | source | tracker J | driver delta J | ratio | driver J less idle outside the tracker window | ratio |")
 print("|---|---|---|---|---|---|---|")
 # The tracker's devices are the visible GPUs in NVML order (all of them
