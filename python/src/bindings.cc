@@ -28,6 +28,7 @@
 #include "carbontracker/parser.h"
 #include "carbontracker/tracker.h"
 #include "cli/cli.h"
+#include "common/counted_thread.h"
 #include "console.h"
 #include "output/json.h"
 
@@ -345,6 +346,8 @@ PYBIND11_MODULE(_carbontracker, m) {
   m.def("run_cli", &run_cli_released, py::arg("args"),
         "Runs the carbontracker command line (args[0] is the program name); returns the exit "
         "status.");
+  m.def("_threads_running", &running_library_threads,
+        "Threads started by carbontracker in this process and not joined yet.");
 
   m.def(
       "parse_logs",

@@ -11,6 +11,7 @@ import time
 import pytest
 
 import carbontracker
+from carbontracker import _carbontracker
 from carbontracker.tracker import CarbonTracker
 
 
@@ -22,6 +23,18 @@ def fd_count():
     return len(os.listdir("/proc/self/fd"))
 
 
+def settled_thread_count(expected):
+    """The process's thread count once it is `expected`, or what it is after
+    a generous bound. A thread that pthread_join has returned for may still be
+    listed in /proc/self/task while the kernel finishes its exit (long enough
+    to be seen on a loaded machine), so the kernel's view is waited for; what
+    the library joined is checked exactly with _threads_running()."""
+    deadline = time.monotonic() + 60
+    while thread_count() != expected and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return thread_count()
+
+
 def test_no_thread_or_fd_leak_over_100_trackers(tmp_path, sim_cpu):
     def one(i):
         tracker = CarbonTracker(
@@ -30,22 +43,27 @@ def test_no_thread_or_fd_leak_over_100_trackers(tmp_path, sim_cpu):
         tracker.epoch_start()
         tracker.epoch_end()
         tracker.stop()
+        assert _carbontracker._threads_running() == 0  # joined before stop() returned
 
     one(-1)  # first use may open lasting handles (e.g. the zone table)
-    threads, fds = thread_count(), fd_count()
+    threads, fds = settled_thread_count(thread_count()), fd_count()
     for i in range(100):
         one(i)
-    assert (thread_count(), fd_count()) == (threads, fds)
+    assert fd_count() == fds
+    assert settled_thread_count(threads) == threads
 
 
 def test_no_leak_when_trackers_are_dropped_without_stop(sim_cpu):
     CarbonTracker(epochs=1, components="cpu", verbose=0, **sim_cpu).stop()
-    threads, fds = thread_count(), fd_count()
+    threads, fds = settled_thread_count(thread_count()), fd_count()
     for _ in range(20):
         tracker = CarbonTracker(epochs=3, monitor_epochs=3, components="cpu", verbose=0, **sim_cpu)
         tracker.epoch_start()
+        assert _carbontracker._threads_running() == 1  # its sampling thread
         del tracker
-    assert (thread_count(), fd_count()) == (threads, fds)
+        assert _carbontracker._threads_running() == 0  # joined before `del` returned
+    assert fd_count() == fds
+    assert settled_thread_count(threads) == threads
 
 
 LOOP = textwrap.dedent(

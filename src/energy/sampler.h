@@ -12,10 +12,10 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "carbontracker/results.h"
+#include "common/counted_thread.h"
 #include "energy/engine.h"
 #include "intensity/source.h"
 #include "sensors/sensor.h"
@@ -77,7 +77,7 @@ class Sampler {
   std::mutex thread_mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::thread thread_;
+  CountedThread thread_;
 };
 
 }  // namespace carbontracker

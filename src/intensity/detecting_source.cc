@@ -118,7 +118,7 @@ DetectingIntensitySource::DetectingIntensitySource(const IntensityOptions& optio
   if (offline_)
     note("Offline: no IP geolocation and no live carbon intensity (no network access).");
   current_ = table_value(location_, offline_ ? TableReason::kOffline : TableReason::kPending);
-  if (!offline_) worker_ = std::thread([this] { run(); });
+  if (!offline_) worker_ = CountedThread([this] { run(); });
 }
 
 DetectingIntensitySource::~DetectingIntensitySource() {

@@ -18,8 +18,8 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <thread>
 
+#include "common/counted_thread.h"
 #include "intensity/http.h"
 #include "intensity/providers.h"
 #include "intensity/source.h"
@@ -85,7 +85,7 @@ class DetectingIntensitySource : public IntensitySource {
   int cycles_done_ = 0;
   bool refresh_requested_ = false;
   bool stopping_ = false;
-  std::thread worker_;
+  CountedThread worker_;
 };
 
 }  // namespace carbontracker
