@@ -127,6 +127,20 @@ TEST(Cli, SigtermIsForwardedAndTheReportStillWritten) {
   EXPECT_GT(j["total"]["energy_j"].get<double>(), 0.5 * 362.5 * 0.5);
 }
 
+// A signal ignored when carbontracker starts (nohup) stays ignored in the
+// command, as it would without the wrapper.
+TEST(Cli, IgnoredSignalsStayIgnoredInTheCommand) {
+  TempDir dir;
+  struct sigaction ignore = {}, old = {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGHUP, &ignore, &old);
+  pid_t pid = start_cli(dir, with_sim({"sh", "-c", "kill -HUP $$; echo alive"}));
+  sigaction(SIGHUP, &old, nullptr);
+  CliRun r = finish(dir, pid);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("alive\n"), std::string::npos) << r.out;
+}
+
 TEST(Cli, OptionsAfterTheCommandBelongToTheCommand) {
   TempDir dir;
   CliRun r = run_cli(dir, with_sim({"--log_dir", "mylogs", "sh", "-c", "echo \"$@\"", "x", "--log",

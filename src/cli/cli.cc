@@ -34,14 +34,25 @@ namespace carbontracker {
 namespace {
 
 volatile sig_atomic_t g_child_pid = 0;
+volatile sig_atomic_t g_in_child = 0;  // set in the child between fork and exec
 int g_sigchld_pipe[2] = {-1, -1};
 
+// exec resets these handlers in the child; before it, the child acts on a
+// signal as the command would (default action), without a sigaction call per
+// signal on every start.
+void act_as_default(int sig) {
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 void on_forwarded_signal(int sig, siginfo_t* info, void*) {
+  if (g_in_child) return act_as_default(sig);
   // Signals from the terminal (SI_KERNEL) reach the child's process group too.
   if (g_child_pid > 0 && info && info->si_code == SI_USER) kill(g_child_pid, sig);
 }
 
 void on_sigchld(int) {
+  if (g_in_child) return;
   int saved = errno;
   if (g_sigchld_pipe[1] >= 0) {
     char c = 1;
@@ -314,32 +325,24 @@ struct ChildResult {
   int signal = 0;       // terminating signal, or 0
 };
 
-void set_cloexec_nonblock(int fd, bool nonblock) {
-  fcntl(fd, F_SETFD, FD_CLOEXEC);
-  if (nonblock) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
 // Starts the command and waits for it, calling on_line for each line the
 // child writes on the epoch pipe (when epoch markers are enabled).
 ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
                       const std::function<void(const std::string&)>& on_line) {
   ChildResult result;
   int status_pipe[2], epoch_pipe[2] = {-1, -1};
-  if (pipe(status_pipe) != 0 || pipe(g_sigchld_pipe) != 0) {
+  // Flags set at creation: one system call per pipe (they are dear in sandboxes).
+  if (pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(g_sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
     result.start_errno = errno;
     return result;
   }
-  set_cloexec_nonblock(status_pipe[0], false);
-  set_cloexec_nonblock(status_pipe[1], false);
-  set_cloexec_nonblock(g_sigchld_pipe[0], true);
-  set_cloexec_nonblock(g_sigchld_pipe[1], true);
   if (epoch_fd) {
-    if (pipe(epoch_pipe) != 0) {
+    // The child's end stays blocking; it loses O_CLOEXEC in the child (dup2 or fcntl below).
+    if (pipe2(epoch_pipe, O_CLOEXEC) != 0) {
       result.start_errno = errno;
       return result;
     }
-    set_cloexec_nonblock(epoch_pipe[0], true);
-    set_cloexec_nonblock(epoch_pipe[1], false);
+    fcntl(epoch_pipe[0], F_SETFL, O_NONBLOCK);
   }
 
   struct sigaction sa {};
@@ -381,8 +384,10 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
 
   pid_t pid = fork();
   if (pid == 0) {
-    for (int k = 0; k < 6; ++k) sigaction(forwarded[k], &old[k], nullptr);
-    signal(SIGCHLD, SIG_DFL);
+    g_in_child = 1;
+    // Caught signals return to their default at exec; ignored ones stay ignored.
+    for (int k = 0; k < 6; ++k)
+      if (old[k].sa_handler == SIG_IGN) sigaction(forwarded[k], &old[k], nullptr);
     if (epoch_fd) {
       if (epoch_target != epoch_pipe[1])
         dup2(epoch_pipe[1], epoch_target);
