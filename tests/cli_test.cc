@@ -178,6 +178,10 @@ TEST(Cli, UsageErrors) {
   r = run_cli(dir, {"--help"});
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("usage: carbontracker"), std::string::npos);
+  EXPECT_NE(r.out.find("2 for a usage\nerror (a bad option or value), 70 when the tracker itself "
+                       "fails."),
+            std::string::npos)
+      << r.out;
   r = run_cli(dir, {"--version"});
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.out.rfind("carbontracker ", 0), 0u);

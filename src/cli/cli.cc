@@ -109,7 +109,9 @@ std::string cli_usage(const std::string& prog) {
        {0} --parse DIR [--format text|json] [--by job|host] [--recursive]
 
 Runs command, measures the energy of the CPU, DRAM and GPUs while it runs,
-converts it to CO2eq and reports it. The exit status is the command's.
+converts it to CO2eq and reports it. The exit status is the command's
+(128+N when signal N ended it, 127 when it cannot be started); 2 for a usage
+error (a bad option or value), 70 when the tracker itself fails.
 Options end at the first word that is not an option, or at "--".
 
 options:
