@@ -127,6 +127,20 @@ TEST(Cli, SigtermIsForwardedAndTheReportStillWritten) {
   EXPECT_GT(j["total"]["energy_j"].get<double>(), 0.5 * 362.5 * 0.5);
 }
 
+// A signal ignored when carbontracker starts (nohup) stays ignored in the
+// command, as it would without the wrapper.
+TEST(Cli, IgnoredSignalsStayIgnoredInTheCommand) {
+  TempDir dir;
+  struct sigaction ignore = {}, old = {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGHUP, &ignore, &old);
+  pid_t pid = start_cli(dir, with_sim({"sh", "-c", "kill -HUP $$; echo alive"}));
+  sigaction(SIGHUP, &old, nullptr);
+  CliRun r = finish(dir, pid);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("alive\n"), std::string::npos) << r.out;
+}
+
 TEST(Cli, OptionsAfterTheCommandBelongToTheCommand) {
   TempDir dir;
   CliRun r = run_cli(dir, with_sim({"--log_dir", "mylogs", "sh", "-c", "echo \"$@\"", "x", "--log",
@@ -164,9 +178,89 @@ TEST(Cli, UsageErrors) {
   r = run_cli(dir, {"--help"});
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("usage: carbontracker"), std::string::npos);
+  EXPECT_NE(r.out.find("2 for a usage\nerror (a bad option or value), 70 when the tracker itself "
+                       "fails."),
+            std::string::npos)
+      << r.out;
   r = run_cli(dir, {"--version"});
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.out.rfind("carbontracker ", 0), 0u);
+}
+
+struct BadArguments {
+  std::vector<std::string> args;
+  std::string error;  // the whole line on stderr
+  bool last = false;  // the option ends the line: no command after it
+};
+
+// Every class of usage error exits 2 with one line naming the option, as
+// argparse does, before anything runs: no command, no log files.
+TEST(Cli, EveryBadArgumentExits2WithOneLineNamingTheOption) {
+  const std::vector<BadArguments> cases = {
+      // a bad value
+      {{"--pue", "-1"}, "argument --pue: expected a number >= 1, got '-1'"},
+      {{"--pue", "0.5"}, "argument --pue: expected a number >= 1, got '0.5'"},
+      {{"--pue=abc"}, "argument --pue: expected a number >= 1, got 'abc'"},
+      {{"--pue", "nan"}, "argument --pue: expected a number >= 1, got 'nan'"},
+      {{"--update-interval", "0"},
+       "argument --update-interval: expected a number of seconds > 0, got '0'"},
+      {{"--update_interval", "inf"},
+       "argument --update_interval: expected a number of seconds > 0, got 'inf'"},
+      {{"--components", "tpu"},
+       "argument --components: Component name tpu is invalid. Components must be 'all', 'cpu', "
+       "'gpu' or 'gpu,cpu'."},
+      {{"--components", ""},
+       "argument --components: Argument components is empty; use 'all', 'cpu', 'gpu' or "
+       "'gpu,cpu'."},
+      {{"--epochs", "0"}, "argument --epochs: expected an integer > 0, got '0'"},
+      {{"--epochs", "1.5"}, "argument --epochs: expected an integer > 0, got '1.5'"},
+      {{"--epochs", "99999999999"},
+       "argument --epochs: expected an integer > 0, got '99999999999'"},
+      {{"--decimal-precision", "31"},
+       "argument --decimal-precision: expected an integer from 0 to 30, got '31'"},
+      {{"--verbose", "-1"}, "argument --verbose: expected an integer >= 0, got '-1'"},
+      {{"--region", "D K"},
+       "argument --region: expected a country or zone code such as DK or DK-DK2, got 'D K'"},
+      {{"--api_keys", "KEY"},
+       "argument --api_keys: expected a JSON object such as '{\"electricitymaps\": \"KEY\"}', "
+       "got 'KEY'"},
+      {{"--sim-cpu", " ", "--sim-cpu-tdp", "10"}, "argument --sim-cpu: expected a non-empty name"},
+      {{"--sim-cpu", "X", "--sim-cpu-tdp", "-5"},
+       "argument --sim-cpu-tdp: expected a number of watts >= 0, got '-5'"},
+      {{"--sim-gpu", "X", "--sim-gpu-watts", "100", "--sim-gpu-util", "2"},
+       "argument --sim-gpu-util: expected a number from 0 to 1, got '2'"},
+      // options that need each other
+      {{"--sim-cpu", "X"}, "argument --sim-cpu: needs --sim-cpu-tdp W as well"},
+      {{"--sim-gpu-watts", "100"}, "argument --sim-gpu-watts: needs --sim-gpu NAME as well"},
+      // a missing value
+      {{"--log_dir"}, "argument --log_dir: expected one argument", true},
+      {{"--pue", "--offline"},
+       "argument --pue: expected one argument (to give a value that starts with '-', write "
+       "--pue=VALUE)"},
+      {{"--parse"}, "argument --parse: expected one argument", true},
+      // a value given to a flag
+      {{"--offline=yes"}, "argument --offline: ignored explicit argument 'yes'"},
+      // an unknown option
+      {{"--tpu"},
+       "unknown option --tpu (options of the command go after the command name or after --)"},
+  };
+  for (const BadArguments& c : cases) {
+    TempDir dir;
+    std::vector<std::string> args = c.args;
+    if (!c.last)
+      for (const char* word : {"sh", "-c", "echo ran"}) args.push_back(word);
+    CliRun r = run_cli(dir, args);
+    std::string shown = c.args.empty() ? "" : c.args[0];
+    EXPECT_EQ(r.status, 2) << shown;
+    EXPECT_EQ(r.err, "carbontracker: error: " + c.error + "\n") << shown;
+    EXPECT_EQ(r.out, "") << shown;
+    EXPECT_FALSE(fs::exists(dir.path / "logs")) << shown;
+  }
+  // Values that start with '-' are taken when they are numbers or given with '='.
+  TempDir dir;
+  CliRun r = run_cli(dir, with_sim({"--log_dir=-logs", "--pue", "1e0", "true"}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir.path / "-logs"));
 }
 
 TEST(Cli, TrackerFailureExits70) {

@@ -149,3 +149,30 @@ def test_module_usage_error_status(subprocess_env):
     proc = run_module(subprocess_env, "--no-such-option")
     assert proc.returncode == 2
     assert "unknown option --no-such-option" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["--pue", "-1"], "argument --pue: expected a number >= 1, got '-1'"),
+        (["--update-interval", "0"], "argument --update-interval: expected a number of seconds > 0, got '0'"),
+        (["--components", "tpu"], "argument --components: Component name tpu is invalid."),
+        (["--epochs", "--offline"], "argument --epochs: expected one argument"),
+        (["--offline=1"], "argument --offline: ignored explicit argument '1'"),
+    ],
+)
+def test_module_bad_arguments_exit_2_with_one_line(subprocess_env, tmp_path, args, line):
+    proc = run_module(subprocess_env, *args, "sh", "-c", "echo ran", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("carbontracker: error: " + line), proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stdout == ""
+    assert not (tmp_path / "logs").exists()
+
+
+def test_module_tracker_failure_exits_70(subprocess_env, tmp_path):
+    env = dict(subprocess_env, CARBONTRACKER_NVML_LIBRARY=str(tmp_path / "no-nvml.so"),
+               CARBONTRACKER_ROCM_SMI_LIBRARY=str(tmp_path / "no-rocm.so"))
+    proc = run_module(env, "--offline", "--log_dir", "", "--components", "gpu", "true", cwd=tmp_path)
+    assert proc.returncode == 70, proc.stderr
+    assert "No GPU(s) available" in proc.stderr

@@ -13,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <iostream>
@@ -23,6 +25,7 @@
 #include "carbontracker/tracker.h"
 #include "logs/parse_cli.h"
 #include "output/json.h"
+#include "tracker/options.h"
 
 extern char** environ;
 
@@ -31,14 +34,25 @@ namespace carbontracker {
 namespace {
 
 volatile sig_atomic_t g_child_pid = 0;
+volatile sig_atomic_t g_in_child = 0;  // set in the child between fork and exec
 int g_sigchld_pipe[2] = {-1, -1};
 
+// exec resets these handlers in the child; before it, the child acts on a
+// signal as the command would (default action), without a sigaction call per
+// signal on every start.
+void act_as_default(int sig) {
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 void on_forwarded_signal(int sig, siginfo_t* info, void*) {
+  if (g_in_child) return act_as_default(sig);
   // Signals from the terminal (SI_KERNEL) reach the child's process group too.
   if (g_child_pid > 0 && info && info->si_code == SI_USER) kill(g_child_pid, sig);
 }
 
 void on_sigchld(int) {
+  if (g_in_child) return;
   int saved = errno;
   if (g_sigchld_pipe[1] >= 0) {
     char c = 1;
@@ -95,7 +109,9 @@ std::string cli_usage(const std::string& prog) {
        {0} --parse DIR [--format text|json] [--by job|host] [--recursive]
 
 Runs command, measures the energy of the CPU, DRAM and GPUs while it runs,
-converts it to CO2eq and reports it. The exit status is the command's.
+converts it to CO2eq and reports it. The exit status is the command's
+(128+N when signal N ended it, 127 when it cannot be started); 2 for a usage
+error (a bad option or value), 70 when the tracker itself fails.
 Options end at the first word that is not an option, or at "--".
 
 options:
@@ -125,13 +141,25 @@ options:
       prog);
 }
 
+namespace {
+
+// argparse's rule: a separate word that starts with '-' is taken for an
+// option, not a value, unless it is a negative number or "-" alone.
+bool looks_like_option(const std::string& word) {
+  double ignored = 0;
+  return word.size() > 1 && word[0] == '-' && !parse_double(word, ignored);
+}
+
+bool valid_region(const std::string& text) {
+  for (char c : text)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  return true;
+}
+
+}  // namespace
+
 std::string parse_cli_args(const std::vector<std::string>& args, CliOptions& o) {
   size_t i = 1;
-  auto value = [&](const std::string& name, std::string& out) -> std::string {
-    if (i + 1 >= args.size()) return fmt::format("option {} needs a value", name);
-    out = args[++i];
-    return "";
-  };
   for (; i < args.size(); ++i) {
     std::string a = args[i];
     if (a == "--") {
@@ -149,83 +177,123 @@ std::string parse_cli_args(const std::vector<std::string>& args, CliOptions& o) 
     std::string key = name;
     for (char& c : key)
       if (c == '_') c = '-';
+    // Every message names the option as the user spelled it.
+    auto bad = [&](const std::string& why) { return fmt::format("argument {}: {}", name, why); };
     auto get = [&](std::string& out) -> std::string {
       if (has_inline) {
         out = inline_value;
         return "";
       }
-      return value(name, out);
-    };
-    auto get_double = [&](double& out) -> std::string {
-      std::string text, err = get(text);
-      if (!err.empty()) return err;
-      if (!parse_double(text, out))
-        return fmt::format("option {}: '{}' is not a number", name, text);
+      if (i + 1 >= args.size() || looks_like_option(args[i + 1]))
+        return bad(i + 1 >= args.size() ? "expected one argument"
+                                        : fmt::format("expected one argument (to give a value "
+                                                      "that starts with '-', write {}=VALUE)",
+                                                      name));
+      out = args[++i];
       return "";
     };
-    auto get_opt_double = [&](std::optional<double>& out) -> std::string {
+    // A number that satisfies `ok`, which `what` describes ("a number > 0").
+    auto get_double = [&](double& out, const char* what, auto ok) -> std::string {
+      std::string text, err = get(text);
+      if (!err.empty()) return err;
+      if (!parse_double(text, out) || !std::isfinite(out) || !ok(out))
+        return bad(fmt::format("expected {}, got '{}'", what, text));
+      return "";
+    };
+    auto get_opt_double = [&](std::optional<double>& out, const char* what,
+                              auto ok) -> std::string {
       double d = 0;
-      std::string err = get_double(d);
+      std::string err = get_double(d, what, ok);
       if (err.empty()) out = d;
       return err;
     };
-    auto get_int = [&](int& out) -> std::string {
+    auto get_int = [&](int& out, const char* what, auto ok) -> std::string {
       std::string text, err = get(text);
       if (!err.empty()) return err;
-      if (!parse_int(text, out))
-        return fmt::format("option {}: '{}' is not an integer", name, text);
+      if (!parse_int(text, out) || !ok(out))
+        return bad(fmt::format("expected {}, got '{}'", what, text));
       return "";
     };
+    auto get_name = [&](std::optional<std::string>& out) -> std::string {
+      std::string text, err = get(text);
+      if (!err.empty()) return err;
+      if (text.find_first_not_of(" \t") == std::string::npos)
+        return bad("expected a non-empty name");
+      out = text;
+      return "";
+    };
+    auto flag = [&](bool& out, bool value) -> std::string {
+      if (has_inline) return bad(fmt::format("ignored explicit argument '{}'", inline_value));
+      out = value;
+      return "";
+    };
+    auto positive = [](double x) { return x > 0; };
+    auto non_negative = [](double x) { return x >= 0; };
+    auto fraction = [](double x) { return x >= 0 && x <= 1; };
     std::string err, text;
     if (key == "-h" || key == "--help") {
-      o.help = true;
+      err = flag(o.help, true);
     } else if (key == "--version") {
-      o.version = true;
+      err = flag(o.version, true);
     } else if (key == "--log-dir") {
       err = get(o.log_dir);
     } else if (key == "--log-file-prefix") {
       err = get(o.log_file_prefix);
     } else if (key == "--api-keys") {
       err = get(o.api_keys_text);
+      if (err.empty() && !o.api_keys_text.empty() && !parse_api_keys(o.api_keys_text))
+        err = bad(fmt::format(
+            "expected a JSON object such as '{{\"electricitymaps\": \"KEY\"}}', got '{}'",
+            o.api_keys_text));
     } else if (key == "--sim-cpu") {
-      err = get(text);
-      o.sim_cpu = text;
+      err = get_name(o.sim_cpu);
     } else if (key == "--sim-gpu") {
-      err = get(text);
-      o.sim_gpu = text;
+      err = get_name(o.sim_gpu);
     } else if (key == "--sim-cpu-tdp") {
-      err = get_opt_double(o.sim_cpu_tdp);
+      err = get_opt_double(o.sim_cpu_tdp, "a number of watts >= 0", non_negative);
     } else if (key == "--sim-cpu-util") {
-      err = get_opt_double(o.sim_cpu_util);
+      err = get_opt_double(o.sim_cpu_util, "a number from 0 to 1", fraction);
     } else if (key == "--sim-gpu-watts") {
-      err = get_opt_double(o.sim_gpu_watts);
+      err = get_opt_double(o.sim_gpu_watts, "a number of watts >= 0", non_negative);
     } else if (key == "--sim-gpu-util") {
-      err = get_opt_double(o.sim_gpu_util);
+      err = get_opt_double(o.sim_gpu_util, "a number from 0 to 1", fraction);
     } else if (key == "--components") {
       err = get(o.components);
+      if (err.empty()) {
+        try {
+          EffectiveOptions ignored;
+          parse_components(o.components, ignored);
+        } catch (const Error& e) {
+          err = bad(e.what());
+        }
+      }
     } else if (key == "--update-interval") {
-      err = get_double(o.update_interval);
+      err = get_double(o.update_interval, "a number of seconds > 0", positive);
     } else if (key == "--pue") {
-      err = get_double(o.pue);
+      err = get_double(o.pue, "a number >= 1", [](double x) { return x >= 1; });
     } else if (key == "--json") {
       err = get(o.json_path);
     } else if (key == "--verbose") {
-      err = get_int(o.verbose);
+      err = get_int(o.verbose, "an integer >= 0", [](int n) { return n >= 0; });
     } else if (key == "--decimal-precision") {
-      err = get_int(o.decimal_precision);
+      err = get_int(o.decimal_precision, "an integer from 0 to 30",
+                    [](int n) { return n >= 0 && n <= 30; });
     } else if (key == "--epochs") {
-      err = get_int(o.epochs);
-      if (err.empty() && o.epochs <= 0) err = "option --epochs needs a number > 0";
+      err = get_int(o.epochs, "an integer > 0", [](int n) { return n > 0; });
     } else if (key == "--region") {
       err = get(o.region);
+      if (err.empty() && !valid_region(o.region))
+        err = bad(fmt::format("expected a country or zone code such as DK or DK-DK2, got '{}'",
+                              o.region));
     } else if (key == "--offline") {
-      o.offline = true;
+      err = flag(o.offline, true);
     } else if (key == "--devices-by-pid") {
-      o.devices_by_pid = true;
+      err = flag(o.devices_by_pid, true);
     } else if (key == "--no-interpretable") {
-      o.interpretable = false;
+      err = flag(o.interpretable, false);
     } else if (key == "--parse") {
       err = get(text);
+      if (!err.empty()) return err;
       o.parse_args.push_back(text);
       // Everything after --parse DIR belongs to the parser.
       for (++i; i < args.size(); ++i) o.parse_args.push_back(args[i]);
@@ -236,6 +304,15 @@ std::string parse_cli_args(const std::vector<std::string>& args, CliOptions& o) 
     }
     if (!err.empty()) return err;
   }
+  // Options that only make sense together.
+  if (o.sim_cpu && !o.sim_cpu_tdp) return "argument --sim-cpu: needs --sim-cpu-tdp W as well";
+  if (o.sim_gpu && !o.sim_gpu_watts) return "argument --sim-gpu: needs --sim-gpu-watts W as well";
+  if (!o.sim_cpu && (o.sim_cpu_tdp || o.sim_cpu_util))
+    return fmt::format("argument {}: needs --sim-cpu NAME as well",
+                       o.sim_cpu_tdp ? "--sim-cpu-tdp" : "--sim-cpu-util");
+  if (!o.sim_gpu && (o.sim_gpu_watts || o.sim_gpu_util))
+    return fmt::format("argument {}: needs --sim-gpu NAME as well",
+                       o.sim_gpu_watts ? "--sim-gpu-watts" : "--sim-gpu-util");
   for (; i < args.size(); ++i) o.command.push_back(args[i]);
   return "";
 }
@@ -250,32 +327,24 @@ struct ChildResult {
   int signal = 0;       // terminating signal, or 0
 };
 
-void set_cloexec_nonblock(int fd, bool nonblock) {
-  fcntl(fd, F_SETFD, FD_CLOEXEC);
-  if (nonblock) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
 // Starts the command and waits for it, calling on_line for each line the
 // child writes on the epoch pipe (when epoch markers are enabled).
 ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
                       const std::function<void(const std::string&)>& on_line) {
   ChildResult result;
   int status_pipe[2], epoch_pipe[2] = {-1, -1};
-  if (pipe(status_pipe) != 0 || pipe(g_sigchld_pipe) != 0) {
+  // Flags set at creation: one system call per pipe (they are dear in sandboxes).
+  if (pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(g_sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
     result.start_errno = errno;
     return result;
   }
-  set_cloexec_nonblock(status_pipe[0], false);
-  set_cloexec_nonblock(status_pipe[1], false);
-  set_cloexec_nonblock(g_sigchld_pipe[0], true);
-  set_cloexec_nonblock(g_sigchld_pipe[1], true);
   if (epoch_fd) {
-    if (pipe(epoch_pipe) != 0) {
+    // The child's end stays blocking; it loses O_CLOEXEC in the child (dup2 or fcntl below).
+    if (pipe2(epoch_pipe, O_CLOEXEC) != 0) {
       result.start_errno = errno;
       return result;
     }
-    set_cloexec_nonblock(epoch_pipe[0], true);
-    set_cloexec_nonblock(epoch_pipe[1], false);
+    fcntl(epoch_pipe[0], F_SETFL, O_NONBLOCK);
   }
 
   struct sigaction sa {};
@@ -317,8 +386,10 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
 
   pid_t pid = fork();
   if (pid == 0) {
-    for (int k = 0; k < 6; ++k) sigaction(forwarded[k], &old[k], nullptr);
-    signal(SIGCHLD, SIG_DFL);
+    g_in_child = 1;
+    // Caught signals return to their default at exec; ignored ones stay ignored.
+    for (int k = 0; k < 6; ++k)
+      if (old[k].sa_handler == SIG_IGN) sigaction(forwarded[k], &old[k], nullptr);
     if (epoch_fd) {
       if (epoch_target != epoch_pipe[1])
         dup2(epoch_pipe[1], epoch_target);
@@ -430,20 +501,18 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
   for (const std::string& word : o.command) t.command += (t.command.empty() ? "" : " ") + word;
   if (!o.api_keys_text.empty()) {
     auto keys = parse_api_keys(o.api_keys_text);
-    if (!keys) {
-      err << "carbontracker: --api_keys expects a JSON object such as "
-             "'{\"electricitymaps\": \"KEY\"}'\n";
-      return 2;
-    }
-    t.api_keys = *keys;
+    if (keys) t.api_keys = *keys;
   }
 
   std::unique_ptr<Tracker> tracker;
   try {
     tracker = std::make_unique<Tracker>(t);
   } catch (const Error& e) {
-    err << "carbontracker: " << e.what() << "\n";
-    return 70;
+    // Options are checked while parsing; one the library still rejects is a
+    // usage error too, not a failure of the tracker.
+    bool usage = e.code() == ErrorCode::kInvalidArgument;
+    err << "carbontracker: " << (usage ? "error: " : "") << e.what() << "\n";
+    return usage ? 2 : 70;
   }
 
   bool markers = o.epochs > 0;
@@ -508,8 +577,7 @@ int run_cli(const std::vector<std::string>& args) {
   CliOptions o;
   std::string error = parse_cli_args(args, o);
   if (!error.empty()) {
-    std::cerr << prog << ": " << error << "\n"
-              << "Try '" << prog << " --help'.\n";
+    std::cerr << prog << ": error: " << error << "\n";
     return 2;
   }
   if (o.help) {

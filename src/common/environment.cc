@@ -20,6 +20,8 @@ Environment Environment::from_process_env() {
   };
   set("CARBONTRACKER_POWERCAP_ROOT", env.powercap_root);
   set("CARBONTRACKER_PROC_ROOT", env.proc_root);
+  set("CARBONTRACKER_DEV_ROOT", env.dev_root);
+  set("CARBONTRACKER_SYS_ROOT", env.sys_root);
   set("CARBONTRACKER_NVML_LIBRARY", env.nvml_library);
   set("CARBONTRACKER_ROCM_SMI_LIBRARY", env.rocm_smi_library);
   set("CARBONTRACKER_REGION", env.region);

@@ -88,6 +88,8 @@ void Logger::write_file(std::FILE*& f, const std::string& path, const std::strin
 
 void Logger::info(const std::string& message) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Without a file there is nothing to format (the time would read the time zone).
+  if (!std_file_) return;
   write_file(std_file_, standard_path(), fmt::format("{} - {}\n", now_text(), message));
 }
 
@@ -95,6 +97,7 @@ void Logger::output(const std::string& message) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string text = "CarbonTracker: " + message;
   if (opt_.verbose > 0) *opt_.console << text << std::endl;
+  if (!out_file_) return;
   write_file(out_file_, output_path(), fmt::format("{} - {}\n", now_text(), text));
 }
 

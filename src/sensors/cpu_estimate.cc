@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -137,12 +139,20 @@ char epyc_7000_generation(std::string_view name) {
 }
 
 // Reads a whole (procfs) file into out through the seam; returns errno or 0.
+// Starts small (a 4 MiB buffer costs an mmap, a munmap and its zeroing on
+// every read) and reads again with a larger one while the file fills it.
 int read_whole(const FileReader& files, const std::string& path, std::string* out) {
-  std::vector<char> buf(4u << 20);
-  size_t len = 0;
-  int err = files.read(path.c_str(), buf.data(), buf.size(), &len);
-  if (err == 0) out->assign(buf.data(), len);
-  return err;
+  constexpr size_t kMaxBytes = 4u << 20;
+  for (size_t cap = 64u << 10;; cap *= 4) {
+    std::unique_ptr<char[]> buf(new char[cap]);
+    size_t len = 0;
+    int err = files.read(path.c_str(), buf.get(), cap, &len);
+    if (err != 0) return err;
+    if (len < cap || cap >= kMaxBytes) {
+      out->assign(buf.get(), len);
+      return 0;
+    }
+  }
 }
 
 class CpuEstimateSensor : public Sensor {

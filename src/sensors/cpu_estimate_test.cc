@@ -215,6 +215,17 @@ TEST_F(CpuEstimateTest, VcpusCountedFromStatLines) {
               16 * (0.74 + 0.5 * 2.76) * 4.0 * 1e6, 1.0);
 }
 
+// Files are read with a small buffer first; one that fills it is read again
+// with a larger one, so a big machine's /proc/stat (here 81 KB) counts whole.
+TEST_F(CpuEstimateTest, FilesLargerThanTheFirstBufferAreReadWhole) {
+  std::string text = stat(0, 0, 100, 0, 3000);
+  ASSERT_GT(text.size(), 64u << 10);
+  write_file(proc_ / "stat", text);
+  ProbeResult r = probe_cpu_estimate(ctx_);
+  ASSERT_TRUE(r.sensor);
+  EXPECT_THAT(r.sensor->devices()[0].info.source, HasSubstr(", 3000 vCPUs,"));
+}
+
 TEST_F(CpuEstimateTest, UnreadableStatAssumesHalfUtilisation) {
   write_file(proc_ / "cpuinfo", cpuinfo("GenuineIntel", 6, 63, 2, "Haswell", 4));
   auto files = std::make_shared<FailingFileReader>();

@@ -14,6 +14,33 @@ Error invalid(const std::string& message) { return Error(ErrorCode::kInvalidArgu
 
 }  // namespace
 
+void parse_components(const std::string& components, EffectiveOptions& eff) {
+  std::string spec;
+  for (char c : components)
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      spec += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool gpu = false, cpu = false;
+  std::stringstream ss(spec);
+  std::string name;
+  while (std::getline(ss, name, ',')) {
+    if (name == "all") {
+      gpu = cpu = true;
+    } else if (name == "gpu") {
+      gpu = eff.gpu_explicit = true;
+    } else if (name == "cpu") {
+      cpu = eff.cpu_explicit = true;
+    } else {
+      throw invalid(fmt::format(
+          "Component name {} is invalid. Components must be 'all', 'cpu', 'gpu' or 'gpu,cpu'.",
+          name.empty() ? "''" : name));
+    }
+  }
+  if (!gpu && !cpu)
+    throw invalid("Argument components is empty; use 'all', 'cpu', 'gpu' or 'gpu,cpu'.");
+  if (gpu) eff.components.push_back(ComponentKind::kGpu);
+  if (cpu) eff.components.push_back(ComponentKind::kCpu);
+}
+
 EffectiveOptions validate_options(const TrackerOptions& o) {
   EffectiveOptions eff;
   if (o.epochs <= 0)
@@ -42,30 +69,7 @@ EffectiveOptions validate_options(const TrackerOptions& o) {
         "When using simulated GPU (sim_gpu), you must also specify the GPU power consumption "
         "(sim_gpu_watts)");
 
-  std::string spec;
-  for (char c : o.components)
-    if (!std::isspace(static_cast<unsigned char>(c)))
-      spec += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  bool gpu = false, cpu = false;
-  std::stringstream ss(spec);
-  std::string name;
-  while (std::getline(ss, name, ',')) {
-    if (name == "all") {
-      gpu = cpu = true;
-    } else if (name == "gpu") {
-      gpu = eff.gpu_explicit = true;
-    } else if (name == "cpu") {
-      cpu = eff.cpu_explicit = true;
-    } else {
-      throw invalid(fmt::format(
-          "Component name {} is invalid. Components must be 'all', 'cpu', 'gpu' or 'gpu,cpu'.",
-          name.empty() ? "''" : name));
-    }
-  }
-  if (!gpu && !cpu)
-    throw invalid("Argument components is empty; use 'all', 'cpu', 'gpu' or 'gpu,cpu'.");
-  if (gpu) eff.components.push_back(ComponentKind::kGpu);
-  if (cpu) eff.components.push_back(ComponentKind::kCpu);
+  parse_components(o.components, eff);
   return eff;
 }
 

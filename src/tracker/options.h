@@ -1,6 +1,7 @@
 // Validation of TrackerOptions and the effective epoch counts.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "carbontracker/results.h"
@@ -19,5 +20,10 @@ struct EffectiveOptions {
 // Throws Error(kInvalidArgument) with the reason, using the original's
 // messages where it has one (behaviour document §1.2).
 EffectiveOptions validate_options(const TrackerOptions& options);
+
+// Fills eff.components, gpu_explicit and cpu_explicit from a spec such as
+// "all", "cpu" or "gpu,cpu" (case and spaces ignored). Throws
+// Error(kInvalidArgument) naming the component that is not one.
+void parse_components(const std::string& components, EffectiveOptions& eff);
 
 }  // namespace carbontracker

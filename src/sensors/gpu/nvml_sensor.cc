@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 
+#include "sensors/gpu/driver_signs.h"
 #include "sensors/gpu/dynamic_library.h"
 #include "sensors/gpu/process_tree.h"
 #include "sensors/gpu/visible_devices.h"
@@ -287,10 +288,16 @@ ProbeResult probe_nvml(const ProbeContext& ctx) {
   ProbeResult result;
   const Environment& env = *ctx.env;
   std::vector<std::string> candidates;
-  if (!env.nvml_library.empty())
+  if (!env.nvml_library.empty()) {
     candidates = {env.nvml_library};
-  else
+  } else {
+    DriverSigns signs = find_nvidia_driver(env);
+    if (signs.found.empty()) {
+      result.unavailable_reason = "no NVIDIA driver (" + describe_missing(signs) + ")";
+      return result;
+    }
     candidates = {"libnvidia-ml.so.1", "libnvidia-ml.so"};
+  }
 
   std::string why;
   std::unique_ptr<DynamicLibrary> lib = DynamicLibrary::open_first(candidates, &why);

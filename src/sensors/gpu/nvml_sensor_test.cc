@@ -13,6 +13,7 @@
 
 #include "energy/engine.h"
 #include "fake_gpu/fake_gpu.h"
+#include "fakes/fake_powercap_tree.h"
 #include "sensors/sensor_table.h"
 
 namespace carbontracker {
@@ -24,8 +25,10 @@ using testing::FakeGpuLibrary;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+using testing::TempDir;
 using testing::trace_energy_j;
 using testing::write_fake_script;
+using testing::write_file;
 
 // Two unlike boards: A100 with two MIG instances, and a V100.
 const char* kTwoGpus = R"(clock manual
@@ -88,16 +91,43 @@ TEST_F(NvmlSensorTest, NamesWhyALibraryDoesNotLoad) {
                                           Not(HasSubstr("no such file"))));
 }
 
-TEST_F(NvmlSensorTest, DefaultSonamesAreTriedInOrder) {
+// Without a driver sign the library search (dozens of system calls) is not made.
+TEST_F(NvmlSensorTest, NoDriverSignMeansNoLibrarySearch) {
+  TempDir dir;
+  env_.dev_root = dir / "dev";
+  env_.proc_root = dir / "proc";
+  env_.sys_root = dir / "sys";
+  env_.nvml_library.clear();
+  ProbeResult r = probe_nvml(ctx_);
+  EXPECT_EQ(r.sensor, nullptr);
+  EXPECT_EQ(r.unavailable_reason, "no NVIDIA driver (none of " + dir / "dev/nvidiactl, " +
+                                      dir / "dev/dxg, " + dir / "proc/driver/nvidia or " +
+                                      dir / "sys/module/nvidia exists)");
+  // A library named explicitly is always tried.
+  env_.nvml_library = fake_.path();
+  r = probe(kTwoGpus);
+  ASSERT_NE(r.sensor, nullptr) << r.unavailable_reason;
+  EXPECT_EQ(r.sensor->devices().size(), 2u);
+}
+
+TEST_F(NvmlSensorTest, DefaultSonamesAreTriedInOrderWhereADriverSignExists) {
   if (void* real = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)) {
     dlclose(real);
     GTEST_SKIP() << "this machine has a real NVML";
   }
   env_.nvml_library.clear();
-  ProbeResult r = probe_nvml(ctx_);
-  EXPECT_EQ(r.sensor, nullptr);
-  EXPECT_EQ(r.unavailable_reason,
-            "no NVIDIA driver library found (tried libnvidia-ml.so.1, libnvidia-ml.so)");
+  for (std::string sign : {"dev/nvidiactl", "proc/driver/nvidia/version"}) {
+    TempDir dir;
+    write_file(dir / sign, "");
+    env_.dev_root = dir / "dev";
+    env_.proc_root = dir / "proc";
+    env_.sys_root = dir / "sys";
+    ProbeResult r = probe_nvml(ctx_);
+    EXPECT_EQ(r.sensor, nullptr);
+    EXPECT_EQ(r.unavailable_reason,
+              "no NVIDIA driver library found (tried libnvidia-ml.so.1, libnvidia-ml.so)")
+        << sign;
+  }
 }
 
 TEST_F(NvmlSensorTest, InitFailureIsTheReason) {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "sensors/gpu/driver_signs.h"
 #include "sensors/gpu/dynamic_library.h"
 #include "sensors/gpu/visible_devices.h"
 
@@ -143,10 +144,16 @@ ProbeResult probe_rocm_smi(const ProbeContext& ctx) {
   ProbeResult result;
   const Environment& env = *ctx.env;
   std::vector<std::string> candidates;
-  if (!env.rocm_smi_library.empty())
+  if (!env.rocm_smi_library.empty()) {
     candidates = {env.rocm_smi_library};
-  else
+  } else {
+    DriverSigns signs = find_amd_driver(env);
+    if (signs.found.empty()) {
+      result.unavailable_reason = "no AMD GPU driver (" + describe_missing(signs) + ")";
+      return result;
+    }
     candidates = {"librocm_smi64.so", "librocm_smi64.so.1", "/opt/rocm/lib/librocm_smi64.so"};
+  }
   std::string why;
   std::unique_ptr<DynamicLibrary> lib = DynamicLibrary::open_first(candidates, &why);
   if (!lib) {

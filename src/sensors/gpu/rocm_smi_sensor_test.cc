@@ -2,10 +2,12 @@
 // fake library of tests/fake_gpu.
 #include "sensors/gpu/rocm_smi_sensor.h"
 
+#include <dlfcn.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "fake_gpu/fake_gpu.h"
+#include "fakes/fake_powercap_tree.h"
 
 namespace carbontracker {
 namespace {
@@ -14,8 +16,10 @@ using ::testing::AllOf;
 using ::testing::Contains;
 using testing::FakeGpuLibrary;
 using ::testing::HasSubstr;
+using testing::TempDir;
 using testing::trace_energy_j;
 using testing::write_fake_script;
+using testing::write_file;
 
 const char* kThreeGpus = R"(clock manual
 device
@@ -74,6 +78,42 @@ TEST_F(RocmSmiSensorTest, NamesTheMissingLibrary) {
   EXPECT_EQ(
       r.unavailable_reason,
       "CARBONTRACKER_ROCM_SMI_LIBRARY=/nonexistent/librocm_smi64.so does not load: no such file");
+}
+
+TEST_F(RocmSmiSensorTest, LibraryIsSearchedOnlyWhereADriverSignExists) {
+  env_.rocm_smi_library.clear();
+  {
+    TempDir dir;
+    env_.dev_root = dir / "dev";
+    env_.sys_root = dir / "sys";
+    ProbeResult r = probe_rocm_smi(ctx_);
+    EXPECT_EQ(r.sensor, nullptr);
+    EXPECT_EQ(r.unavailable_reason,
+              "no AMD GPU driver (none of " + dir / "dev/kfd or " + dir / "sys/class/kfd exists)");
+  }
+  if (void* real = dlopen("librocm_smi64.so", RTLD_NOW | RTLD_LOCAL)) {
+    dlclose(real);
+    GTEST_SKIP() << "this machine has a real ROCm SMI";
+  }
+  for (std::string sign : {"dev/kfd", "sys/class/kfd/kfd/topology"}) {
+    TempDir dir;
+    write_file(dir / sign, "");
+    env_.dev_root = dir / "dev";
+    env_.sys_root = dir / "sys";
+    ProbeResult r = probe_rocm_smi(ctx_);
+    EXPECT_EQ(r.sensor, nullptr);
+    EXPECT_EQ(r.unavailable_reason.rfind("no ROCm SMI library found (tried librocm_smi64.so, ", 0),
+              0u)
+        << r.unavailable_reason;
+  }
+  // A library named explicitly is always tried.
+  TempDir empty;
+  env_.dev_root = empty / "dev";
+  env_.sys_root = empty / "sys";
+  env_.rocm_smi_library = fake_.path();
+  ProbeResult r = probe(kThreeGpus);
+  ASSERT_NE(r.sensor, nullptr) << r.unavailable_reason;
+  EXPECT_EQ(r.sensor->devices().size(), 3u);
 }
 
 TEST_F(RocmSmiSensorTest, InitFailureAndNoDevices) {
