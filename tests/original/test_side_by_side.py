@@ -113,14 +113,15 @@ def masked(text):
     the figures (consumption blocks, power lines) masked, intensity source
     lines left out (with 2.1.2's traceback of its failed location lookup)."""
     lines = []
-    in_traceback = False
-    for line in text.splitlines():
-        line = TIMESTAMP.sub("", line)
-        if in_traceback:
-            in_traceback = line != ""
-            continue
+    raw = [TIMESTAMP.sub("", line) for line in text.splitlines()]
+    skip = set()
+    for i, line in enumerate(raw):
         if line.endswith("Traceback (most recent call last):"):
-            in_traceback = True
+            end = raw.index("", i) if "" in raw[i:] else len(raw)
+            if any("IPLocationError" in l for l in raw[i:end]):  # only the location lookup's
+                skip.update(range(i, end + 1))
+    for i, line in enumerate(raw):
+        if i in skip:
             continue
         if INTENSITY_SOURCE.search(line):
             continue
@@ -372,7 +373,7 @@ def test_api_side_by_side_with_2_1_2_on_fake_rapl(tmp_path, fake_rapl):
     """2.1.2 has no simulated components, so both read the same fake RAPL
     tree (2.1.2 through its module constant RAPL_DIR, ours through
     CARBONTRACKER_POWERCAP_ROOT). Its power comes from 1 s samples, ours from
-    the counter at the epoch boundaries: each energy is its own logged power x
+    the counter at the epoch boundaries: our energy is our logged power x
     durations x PUE; how far each power is from the 40 W is printed, not
     asserted (it depends on the scheduling of the helper and of the 1 s
     window)."""
@@ -389,8 +390,12 @@ def test_api_side_by_side_with_2_1_2_on_fake_rapl(tmp_path, fake_rapl):
     fo = figures(o["std"].read_text(), o["output"].read_text())
     fu = figures(u["std"].read_text(), u["output"].read_text())
     assert "cpu:0" in o["std"].read_text() and "cpu:0" in u["std"].read_text()
-    check_energy(fo, "original", power_w=None)
     _, _, missed_u = check_energy(fu, "ours", power_w=None)
     assert missed_u == 0 and len(fu["durations"]) == len(fo["durations"]) == 2
+    # 2.1.2's energy and its logged power come from different sets of its 1 s
+    # samples (a sample in flight at epoch_end is logged late, bug B2), so
+    # its energy is not its logged power x duration: what it is is printed.
+    implied_w = fo["actual"]["energy"] * 3.6e6 / PUE / sum(fo["durations"])
+    assert fo["actual"]["energy"] > 0
     print(f"2.1.2 on fake RAPL at {RAPL_W} W: original per-epoch power {fo['powers']['cpu']}, "
-          f"ours {fu['powers']['cpu']}")
+          f"energy / duration {implied_w:.3f} W; ours {fu['powers']['cpu']}")
