@@ -176,14 +176,14 @@ class Notes {
 // `read(path, text, &problem)` fills `text` with a file's content.
 template <typename Reader>
 std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOptions& options,
-                                        std::string& text, Notes& notes, Reader&& read_file) {
+                                        std::string& text, Notes& notes, Reader&& read) {
   LogResult r;
   r.standard_filename = files.std_path;
   r.output_filename = files.output_path;
   std::string problem;
 
   if (!files.jsonl_path.empty()) {
-    if (read_file(files.jsonl_path, text, &problem)) {
+    if (read(files.jsonl_path, text, &problem)) {
       std::vector<std::string> problems;
       if (auto run = parse_jsonl_text(text, &problems, options.per_epoch)) {
         notes.add_all(files.jsonl_path, problems);
@@ -202,7 +202,7 @@ std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOption
 
   std::optional<StdLogText> std_log;
   if (!files.std_path.empty()) {
-    if (read_file(files.std_path, text, &problem)) {
+    if (read(files.std_path, text, &problem)) {
       StdLogText s = parse_std_log_text(text);
       if (s.recognized) {
         notes.add_all(files.std_path, s.problems);
@@ -216,7 +216,7 @@ std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOption
   }
   std::optional<OutputLogText> out_log;
   if (!files.output_path.empty()) {
-    if (read_file(files.output_path, text, &problem)) {
+    if (read(files.output_path, text, &problem)) {
       OutputLogText o = parse_output_log_text(text);
       if (o.recognized) {
         notes.add_all(files.output_path, o.problems);
