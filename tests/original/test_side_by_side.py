@@ -196,8 +196,9 @@ def check_energy(fig, who, power_w=POWER_W):
     return fig["actual"]["energy"] / seconds, rate_tolerance, len(fig["durations"]) - len(sampled)
 
 
-def compare(orig_dir, ours_dir, orig_console, ours_console, n_epochs):
+def compare(orig_dir, ours_dir, orig_console, ours_console, n_epochs, version=NEWEST):
     o, u = log_files(orig_dir), log_files(ours_dir)
+    assert f"carbontracker version {version}\n" in o["std"].read_text()  # the genuine original ran
     # Files: ours adds the JSONL file; the original's err file holds its
     # intensity source warnings only (ours has no error to write).
     assert set(u) == {"std", "output", "jsonl"}
@@ -256,15 +257,18 @@ import json, sys
 from carbontracker import parser
 def plain(o):
     return o.tolist() if hasattr(o, "tolist") else str(o)
-print(json.dumps({"runs": parser.parse_all_logs(sys.argv[1]),
+print(json.dumps({"file": parser.__file__, "runs": parser.parse_all_logs(sys.argv[1]),
                   "aggregate": parser.aggregate_consumption(sys.argv[1])}, default=plain))
 """
 
 
 def original_parse(version, log_dir):
-    out = subprocess.run([original(version), "-c", ORIGINAL_PARSE, str(log_dir)], env=env_for("original"),
+    # -I: not the working directory's package (ctest runs in build/python).
+    out = subprocess.run([original(version), "-I", "-c", ORIGINAL_PARSE, str(log_dir)], env=env_for("original"),
                          capture_output=True, text=True, timeout=120, check=True).stdout
-    return json.loads(out)
+    parsed = json.loads(out)
+    assert parsed["file"].startswith(str(VENVS / f"original-{version}")), parsed["file"]
+    return parsed
 
 
 @pytest.fixture(scope="module")
@@ -380,6 +384,7 @@ def test_api_side_by_side_with_2_1_2_on_fake_rapl(tmp_path, fake_rapl):
     orig_out = run([original(OLDEST), str(HERE / "drive_rapl.py"), "o", str(fake_rapl), "original"], "original", tmp_path)
     ours_out = run([sys.executable, str(HERE / "drive_rapl.py"), "u", str(fake_rapl), "ours"], "ours", tmp_path)
     o, u = log_files(tmp_path / "o"), log_files(tmp_path / "u")
+    assert f"carbontracker version {OLDEST}\n" in o["std"].read_text()
     assert set(u) == {"std", "output", "jsonl"} and set(o) - {"err"} == {"std", "output"}
     for what, a, b in (
         ("console", orig_out, ours_out),
