@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (as root), builds everything and runs the
-# whole test suite: the C++ tests, the Python tests, and the C++ tests again
+# whole test suite: the C++ tests, the Python tests, the side-by-side tests
+# against the original from PyPI (ctest -L original), and the C++ tests again
 # under AddressSanitizer + UndefinedBehaviorSanitizer and ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
+
+# The original's venvs download while the builds compile.
+mkdir -p build
+bash scripts/setup-original.sh build/venvs > build/setup-original.log 2>&1 &
+setup_pid=$!
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$jobs"
@@ -25,5 +31,7 @@ echo "== sanitizers: address + undefined"
 ctest --test-dir build-address --output-on-failure -j"$jobs" -LE no-sanitizer
 echo "== sanitizers: thread"
 ctest --test-dir build-thread --output-on-failure -j"$jobs" -LE no-sanitizer
+wait "$setup_pid" || { cat build/setup-original.log; exit 1; }
+cat build/setup-original.log
 echo "== full suite"
 ctest --test-dir build --output-on-failure -j"$jobs"

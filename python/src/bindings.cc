@@ -30,6 +30,7 @@
 #include "cli/cli.h"
 #include "common/counted_thread.h"
 #include "console.h"
+#include "logs/log_text.h"
 #include "output/json.h"
 
 namespace py = pybind11;
@@ -380,4 +381,76 @@ PYBIND11_MODULE(_carbontracker, m) {
         });
       },
       py::arg("log_dir"), py::arg("recursive") = false);
+
+  // Text in, figures out: the Python parser reads the files through open()
+  // (so that file-system fakes work) and hands the text to these.
+  m.def(
+      "read_std_log",
+      [](const std::string& text) {
+        parser::StdLogText s = parser::parse_std_log_text(text);
+        nlohmann::json j = {{"components", parser::to_json(s.components)},
+                            {"epoch_durations (s)", s.epoch_durations_s},
+                            {"early_stop", s.early_stop},
+                            {"epoch_lines", s.epoch_lines},
+                            {"recognized", s.recognized},
+                            {"problems", s.problems}};
+        return to_python(j);
+      },
+      py::arg("text"),
+      "The standard log's components (devices, powers, durations, energies), durations, "
+      "early stop and epoch count.");
+  m.def(
+      "read_output_log",
+      [](const std::string& text) {
+        parser::OutputLogText o = parser::parse_output_log_text(text);
+        nlohmann::json j = {{"actual", o.actual ? parser::to_json(*o.actual) : nlohmann::json()},
+                            {"pred", o.pred ? parser::to_json(*o.pred) : nlohmann::json()},
+                            {"actual_count_in_text", o.actual_count_in_text},
+                            {"components", parser::to_json(o.components)},
+                            {"recognized", o.recognized},
+                            {"problems", o.problems}};
+        return to_python(j);
+      },
+      py::arg("text"), "The output log's actual and predicted consumption blocks.");
+  m.def(
+      "read_run",
+      [](const py::dict& files) {
+        parser::RunTexts run;
+        auto take = [&](const char* key, parser::RunFileText* f) {
+          if (!files.contains(key)) return;
+          py::tuple t = files[key].cast<py::tuple>();  // (path, text or None, problem)
+          f->path = t[0].cast<std::string>();
+          if (!t[1].is_none()) f->text = t[1].cast<std::string>();
+          f->problem = t[2].cast<std::string>();
+        };
+        take("std", &run.std_log);
+        take("output", &run.output_log);
+        take("jsonl", &run.jsonl);
+        return parse_call([&](std::vector<std::string>* w) {
+          auto r = parser::read_run_texts(run, {}, w);
+          return r ? parser::to_json(*r) : nlohmann::json();
+        });
+      },
+      py::arg("files"),
+      "One run from {'std'|'output'|'jsonl': (path, text or None, problem)}; returns "
+      "(parse_all_logs entry or None, warnings).");
+  m.def(
+      "parse_duration",
+      [](const std::string& text) -> py::object {
+        auto d = parser::parse_duration_text(text);
+        return d ? py::object(py::float_(*d)) : py::object(py::none());
+      },
+      py::arg("text"), "'H:MM:SS' or 'H:MM:SS.ss' in seconds, or None.");
+  m.def(
+      "aggregate_sentence",
+      [](double energy_kwh, double co2eq_g,
+         const std::vector<std::pair<std::string, double>>& equivalents) {
+        parser::Aggregate a;
+        a.energy_kwh = energy_kwh;
+        a.co2eq_g = co2eq_g;
+        a.equivalents = equivalents;
+        return parser::aggregate_sentence(a);
+      },
+      py::arg("energy_kwh"), py::arg("co2eq_g"), py::arg("equivalents"),
+      "The original's sentence for a paper.");
 }

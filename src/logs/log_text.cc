@@ -268,6 +268,7 @@ StdLogText parse_std_log_text(std::string_view text) {
   if (bad_power_lines > 0)
     out.problems.push_back(std::to_string(bad_power_lines) + " unreadable power line(s) ignored");
   if (!durations.empty() || !powers.empty()) out.recognized = true;
+  out.epoch_durations_s = durations;
   // A component with power lines but absent from the components line (an
   // edited or truncated header) still gets its figures.
   for (auto& [name, values] : powers) get_component(out.components, name);

@@ -15,7 +15,9 @@
 namespace carbontracker::parser {
 
 struct StdLogText {
-  Components components;    // devices, powers, durations, energies
+  Components components;  // devices, powers, durations, energies
+  // Every "Duration:" line, in order, whether or not a component is known.
+  std::vector<double> epoch_durations_s;
   bool early_stop = false;  // "Training was interrupted" occurs
   int epoch_lines = 0;      // "Epoch n:" lines
   RunInfo info;
@@ -49,6 +51,23 @@ struct JsonlRun {
 };
 std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std::string>* problems,
                                          bool per_epoch = true);
+
+// The files of one run handed in as text, for callers that read files
+// themselves (the Python package reads through Python's open(), so that
+// file-system fakes work). A file the run lacks has an empty path; a file
+// that could not be read has no text and `problem` says why.
+struct RunFileText {
+  std::string path;
+  std::optional<std::string> text;
+  std::string problem;
+};
+struct RunTexts {
+  RunFileText std_log, output_log, jsonl;
+};
+// One run as parse_all_logs reads it (JSONL figures first, else the text
+// logs); nullopt when nothing of it is usable. Warnings name the files.
+std::optional<LogResult> read_run_texts(const RunTexts& run, const ParseOptions& options,
+                                        std::vector<std::string>* warnings);
 
 // Parsing helpers shared with the tests.
 // "H:MM:SS" or "H:MM:SS.ss" (hours unbounded) in seconds.

@@ -56,6 +56,19 @@ struct RunFiles {
   std::string std_path, output_path, jsonl_path;
 };
 
+// False (and `problem` set) for text that cannot be a log: empty or binary.
+bool usable_text(const std::string& text, std::string* problem) {
+  if (text.empty()) {
+    *problem = "empty file";
+    return false;
+  }
+  if (text.find('\0') != std::string::npos) {
+    *problem = "binary data, not a carbontracker log";
+    return false;
+  }
+  return true;
+}
+
 // Reads a whole file into `text` (reused between files to spare the
 // allocator); on failure returns false and sets `problem`.
 bool read_file(const std::string& path, std::string& text, std::string* problem) {
@@ -93,15 +106,7 @@ bool read_file(const std::string& path, std::string& text, std::string* problem)
   }
   ::close(fd);
   text.resize(got);
-  if (text.empty()) {
-    *problem = "empty file";
-    return false;
-  }
-  if (text.find('\0') != std::string::npos) {
-    *problem = "binary data, not a carbontracker log";
-    return false;
-  }
-  return true;
+  return usable_text(text, problem);
 }
 
 void warn(std::vector<std::string>* warnings, const std::string& path, const std::string& what) {
@@ -168,15 +173,17 @@ class Notes {
 };
 
 // Reads one run; nullopt when nothing of it is usable (notes say why).
+// `read(path, text, &problem)` fills `text` with a file's content.
+template <typename Reader>
 std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOptions& options,
-                                        std::string& text, Notes& notes) {
+                                        std::string& text, Notes& notes, Reader&& read) {
   LogResult r;
   r.standard_filename = files.std_path;
   r.output_filename = files.output_path;
   std::string problem;
 
   if (!files.jsonl_path.empty()) {
-    if (read_file(files.jsonl_path, text, &problem)) {
+    if (read(files.jsonl_path, text, &problem)) {
       std::vector<std::string> problems;
       if (auto run = parse_jsonl_text(text, &problems, options.per_epoch)) {
         notes.add_all(files.jsonl_path, problems);
@@ -195,7 +202,7 @@ std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOption
 
   std::optional<StdLogText> std_log;
   if (!files.std_path.empty()) {
-    if (read_file(files.std_path, text, &problem)) {
+    if (read(files.std_path, text, &problem)) {
       StdLogText s = parse_std_log_text(text);
       if (s.recognized) {
         notes.add_all(files.std_path, s.problems);
@@ -209,7 +216,7 @@ std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOption
   }
   std::optional<OutputLogText> out_log;
   if (!files.output_path.empty()) {
-    if (read_file(files.output_path, text, &problem)) {
+    if (read(files.output_path, text, &problem)) {
       OutputLogText o = parse_output_log_text(text);
       if (o.recognized) {
         notes.add_all(files.output_path, o.problems);
@@ -261,7 +268,7 @@ std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOption
 std::optional<LogResult> read_run(const RunFiles& files, const ParseOptions& options,
                                   std::string& text, std::vector<std::string>* warnings) {
   Notes notes;
-  std::optional<LogResult> r = read_run_files(files, options, text, notes);
+  std::optional<LogResult> r = read_run_files(files, options, text, notes, read_file);
   notes.flush(warnings);
   return r;
 }
@@ -313,6 +320,29 @@ Components parse_logs(const std::string& log_dir, const std::string& std_log_fil
   StdLogText s = parse_std_log_text(text);
   for (const std::string& p : s.problems) warn(warnings, std_path, p);
   return std::move(s.components);
+}
+
+std::optional<LogResult> read_run_texts(const RunTexts& run, const ParseOptions& options,
+                                        std::vector<std::string>* warnings) {
+  RunFiles files{run.std_log.path, run.output_log.path, run.jsonl.path};
+  auto read_given = [&](const std::string& path, std::string& text, std::string* problem) {
+    for (const RunFileText* f : {&run.std_log, &run.output_log, &run.jsonl}) {
+      if (f->path != path) continue;
+      if (!f->text) {
+        *problem = f->problem.empty() ? std::string("cannot read") : f->problem;
+        return false;
+      }
+      text = *f->text;
+      return usable_text(text, problem);
+    }
+    *problem = "cannot read";
+    return false;
+  };
+  Notes notes;
+  std::string text;
+  std::optional<LogResult> r = read_run_files(files, options, text, notes, read_given);
+  notes.flush(warnings);
+  return r;
 }
 
 std::vector<LogResult> parse_all_logs(const std::string& log_dir,

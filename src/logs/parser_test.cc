@@ -569,5 +569,38 @@ TEST(ParserTolerant, PrintAggregateWritesSentenceAndWarnings) {
                            ": empty file; skipped\n");
 }
 
+TEST(ParserText, RunFromTextsMatchesRunFromFiles) {
+  const std::string dir = fixture_dir("v212_api_two_gpus");
+  std::vector<LogResult> from_files = parse_all_logs(dir);
+  ASSERT_EQ(from_files.size(), 1u);
+  RunTexts texts;
+  texts.std_log = {from_files[0].standard_filename, read_text(from_files[0].standard_filename), ""};
+  texts.output_log = {from_files[0].output_filename, read_text(from_files[0].output_filename), ""};
+  std::vector<std::string> warnings;
+  std::optional<LogResult> from_texts = read_run_texts(texts, {}, &warnings);
+  ASSERT_TRUE(from_texts.has_value());
+  EXPECT_EQ(to_json(*from_texts), to_json(from_files[0]));
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST(ParserText, RunFromTextsWarnsAboutUnreadableAndEmptyTexts) {
+  RunTexts texts;
+  texts.std_log = {"/x/a_carbontracker.log", std::nullopt, "cannot open: Permission denied"};
+  texts.output_log = {"/x/a_carbontracker_output.log", std::string(), ""};
+  std::vector<std::string> warnings;
+  EXPECT_FALSE(read_run_texts(texts, {}, &warnings).has_value());
+  EXPECT_EQ(warnings, (std::vector<std::string>{
+                          "/x/a_carbontracker.log: cannot open: Permission denied; skipped",
+                          "/x/a_carbontracker_output.log: empty file; skipped"}));
+}
+
+TEST(ParserText, StdLogKeepsDurationsWithoutComponents) {
+  StdLogText s = parse_std_log_text(
+      "2022-11-14 15:44:48 - Epoch 1:\nDuration: 0:02:21.90\n"
+      "2022-11-14 15:44:48 - Epoch 2:\nDuration: 0:01:30");
+  EXPECT_EQ(s.epoch_durations_s, (std::vector<double>{141.9, 90.0}));
+  EXPECT_TRUE(s.components.empty());
+}
+
 }  // namespace
 }  // namespace carbontracker::parser
