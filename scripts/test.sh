@@ -22,7 +22,10 @@ for san in address,undefined thread; do
         -DCT_BUILD_PYTHON=OFF -DCT_BUILD_BENCH=OFF
   cmake --build "$dir" -j"$jobs"
 done
-[ -z "${CT_TEST_BUILD_ONLY:-}" ] || exit 0  # scripts/test-under-load.sh builds through here
+if [ -n "${CT_TEST_BUILD_ONLY:-}" ]; then  # scripts/test-under-load.sh builds through here
+  wait "$setup_pid" || { cat build/setup-original.log; exit 1; }
+  exit 0
+fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
