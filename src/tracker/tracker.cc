@@ -96,7 +96,7 @@ class Tracker::Impl {
   TrackerOptions opt_;
   EffectiveOptions eff_;
   Environment env_;
-  const Clock& clock_ = SystemClock::instance();
+  const Clock& clock_;
   std::ostream& console_;
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<IntensitySource> intensity_;
@@ -113,7 +113,9 @@ class Tracker::Impl {
 };
 
 Tracker::Impl::Impl(TrackerOptions options)
-    : opt_(std::move(options)), console_(opt_.console ? *opt_.console : std::cout) {
+    : opt_(std::move(options)),
+      clock_(opt_.clock ? *opt_.clock : SystemClock::instance()),
+      console_(opt_.console ? *opt_.console : std::cout) {
   eff_ = validate_options(opt_);
   env_ = opt_.environment ? *opt_.environment : Environment::from_process_env();
   run_.pue = opt_.pue;
