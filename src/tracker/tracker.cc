@@ -465,9 +465,11 @@ void Tracker::Impl::predict() {
   double remaining_epochs = std::max(0.0, opt_.epochs - k);
   double remaining_s = remaining_epochs * mean_s;
 
-  IntensityValue now = sampler_->current_intensity();
+  // The forecast first: it waits (a bounded time) for the first fetch, whose
+  // live value, when there is no forecast, is the one to use.
   std::optional<IntensityValue> fc;
   if (remaining_s > 0) fc = intensity_->forecast(remaining_s);
+  IntensityValue now = sampler_->current_intensity();
   double ci = fc ? fc->g_per_kwh : now.g_per_kwh;
   std::string message, note;
   if (fc) {
