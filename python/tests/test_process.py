@@ -49,8 +49,12 @@ def test_no_leak_when_trackers_are_dropped_without_stop(sim_cpu):
 
 LOOP = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
     from carbontracker.tracker import CarbonTracker
+    # Ctrl-C raises KeyboardInterrupt as in an interactive Python, even when
+    # the tests were started from a shell that ignores SIGINT (a background
+    # job: `ctest &`, some CI runners), which this child would inherit.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     tracker = CarbonTracker(epochs=100000, monitor_epochs=-1, components="cpu", sim_cpu="X",
                             sim_cpu_tdp=10, offline=True, update_interval=0.01)
     handled = sys.argv[1] == "handled"
