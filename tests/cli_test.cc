@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -79,6 +80,14 @@ CliRun run_cli(const TempDir& dir, const std::vector<std::string>& args) {
   return finish(dir, start_cli(dir, args));
 }
 
+// Waits for a file the command creates: an event, not a guess at how long
+// starting processes takes. Gives up (failing the test) after a minute.
+void wait_for_file(const fs::path& path) {
+  for (int i = 0; i < 60000 && !fs::exists(path); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(fs::exists(path)) << path;
+}
+
 const std::vector<std::string> kSim = {"--sim-cpu", "Intel Xeon",  "--sim-cpu-tdp",   "150",
                                        "--sim-gpu", "NVIDIA A100", "--sim-gpu-watts", "400"};
 
@@ -92,8 +101,9 @@ TEST(Cli, ExitStatusIsTheCommandsAndTheReportIsPrinted) {
   TempDir dir;
   CliRun r = run_cli(dir, with_sim({"--json", "run.json", "sh", "-c", "exit 3"}));
   EXPECT_EQ(r.status, 3);
-  EXPECT_NE(r.out.find("CarbonTracker: \nActual consumption:\n\tTime:\t0:00:00\n"),
-            std::string::npos)
+  // Any duration: a slow machine may take more than a second to run `sh`.
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex("CarbonTracker: \nActual consumption:\n\tTime:\t\\d+:\\d\\d:\\d\\d\n")))
       << r.out;
   nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
   EXPECT_EQ(j["exit_status"], 3);
@@ -114,17 +124,23 @@ TEST(Cli, KilledCommandGives128PlusSignal) {
 
 TEST(Cli, SigtermIsForwardedAndTheReportStillWritten) {
   TempDir dir;
-  pid_t pid = start_cli(dir, with_sim({"--json", "run.json", "sleep", "30"}));
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  auto t0 = std::chrono::steady_clock::now();
+  // The command says it runs before it becomes `sleep 30`; the wrapper sets
+  // up its signal forwarding before it starts the command, so the signal is
+  // sent only once it can be forwarded, however slowly the processes start.
+  pid_t pid = start_cli(
+      dir, with_sim({"--json", "run.json", "sh", "-c", "touch started && exec sleep 30"}));
+  wait_for_file(dir.path / "started");
   kill(pid, SIGTERM);
   CliRun r = finish(dir, pid);
-  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(waited, 20.0);  // the child did not run its 30 s
   EXPECT_EQ(r.status, 128 + SIGTERM);
   EXPECT_NE(r.out.find("Actual consumption:"), std::string::npos);
   nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
-  EXPECT_GT(j["total"]["energy_j"].get<double>(), 0.5 * 362.5 * 0.5);
+  // The command was ended by the forwarded signal; it did not run its 30 s.
+  EXPECT_EQ(j["signal"], SIGTERM);
+  // Simulated 200 W + 75 W over the run, from the same instants as the duration.
+  double duration_s = j["total"]["duration_s"].get<double>();
+  EXPECT_GT(duration_s, 0);
+  EXPECT_NEAR(j["total"]["energy_j"].get<double>(), 275.0 * duration_s, 1e-6);
 }
 
 // A signal ignored when carbontracker starts (nohup) stays ignored in the
@@ -165,7 +181,10 @@ TEST(Cli, MissingCommandExits127WithAClearErrorAndAReport) {
   EXPECT_NE(r.out.find("Actual consumption:"), std::string::npos);
   nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
   EXPECT_EQ(j["command_started"], false);
-  EXPECT_LT(j["total"]["duration_s"].get<double>(), 1.0);
+  // A correctness bound, not a speed one: nothing waits for a command that
+  // never started (not the sampler's 10 s interval, not the epoch pipe);
+  // normally this takes milliseconds.
+  EXPECT_LT(j["total"]["duration_s"].get<double>(), 5.0);
 }
 
 TEST(Cli, UsageErrors) {
@@ -272,11 +291,19 @@ TEST(Cli, TrackerFailureExits70) {
 
 TEST(Cli, EpochMarkersDriveThePredictionAndTheActualReport) {
   TempDir dir;
+  // After each epoch_end the command waits until the wrapper has logged that
+  // epoch, so each marker is shown to be read as it comes (not at exit),
+  // without assuming how long the shell or the wrapper takes. The wait gives
+  // up after about a minute and says so in waited_too_long.
   std::string script =
       "for i in 1 2 3; do echo epoch_start >&$CARBONTRACKER_EPOCH_FD; sleep 0.3; "
-      "echo epoch_end >&$CARBONTRACKER_EPOCH_FD; done";
+      "echo epoch_end >&$CARBONTRACKER_EPOCH_FD; n=0; "
+      "until grep -qs \"Epoch $i:\" logs/*_carbontracker.log; do "
+      "n=$((n+1)); if [ $n -gt 6000 ]; then echo $i > waited_too_long; break; fi; sleep 0.01; "
+      "done; done";
   CliRun r = run_cli(dir, with_sim({"--epochs", "3", "--json", "run.json", "sh", "-c", script}));
   EXPECT_EQ(r.status, 0);
+  EXPECT_FALSE(fs::exists(dir.path / "waited_too_long"));
   EXPECT_NE(r.out.find("Predicted consumption for 3 epoch(s):"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Actual consumption for 3 epoch(s):"), std::string::npos);
   EXPECT_EQ(r.out.find("interrupted"), std::string::npos);
@@ -284,8 +311,7 @@ TEST(Cli, EpochMarkersDriveThePredictionAndTheActualReport) {
   ASSERT_EQ(j["epochs"].size(), 3u);
   for (const auto& e : j["epochs"]) {
     double d = e["duration_s"].get<double>();
-    EXPECT_GE(d, 0.25);  // the shell sleeps 0.3 s; markers are read as they come
-    EXPECT_LT(d, 2.0);
+    EXPECT_GT(d, 0);
     EXPECT_NEAR(e["energy_j"].get<double>(), 275.0 * d, 1e-6);
   }
 }

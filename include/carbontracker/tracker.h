@@ -29,6 +29,8 @@
 
 namespace carbontracker {
 
+class Clock;
+
 struct TrackerOptions {
   // Total epochs planned; required, > 0. Used for the prediction.
   int epochs = 0;
@@ -94,6 +96,10 @@ struct TrackerOptions {
   std::function<std::optional<std::string>()> confirm;
   // Called after every completed epoch with the result so far (on the caller's thread).
   std::function<void(const RunResult&)> on_epoch;
+  // The time source of every duration and time stamp; nullptr = the system
+  // clock. A seam for tests (FakeClock, src/common/clock.h); it must outlive
+  // the tracker.
+  const Clock* clock = nullptr;
 };
 
 class Tracker {

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -68,11 +67,16 @@ def test_no_leak_when_trackers_are_dropped_without_stop(sim_cpu):
 
 LOOP = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
     from carbontracker.tracker import CarbonTracker
+    # Ctrl-C raises KeyboardInterrupt as in an interactive Python, even when
+    # the tests were started from a shell that ignores SIGINT (a background
+    # job: `ctest &`, some CI runners), which this child would inherit.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     tracker = CarbonTracker(epochs=100000, monitor_epochs=-1, components="cpu", sim_cpu="X",
                             sim_cpu_tdp=10, offline=True, update_interval=0.01)
     handled = sys.argv[1] == "handled"
+    said = False
     try:
         print("training", flush=True)
         while True:
@@ -82,6 +86,9 @@ LOOP = textwrap.dedent(
                 x += i
             time.sleep(0.01)
             tracker.epoch_end()
+            if not said:
+                print("epoch done", flush=True)
+                said = True
     except KeyboardInterrupt:
         if not handled:
             raise
@@ -99,9 +106,10 @@ def test_ctrl_c_interrupts_training(subprocess_env, mode):
         text=True, env=subprocess_env,
     )
     try:
-        while proc.stdout.readline() not in ("training\n", ""):
+        # Interrupt once an epoch has been measured (an event the loop
+        # reports), not after a guess at how long start-up takes.
+        while proc.stdout.readline() not in ("epoch done\n", ""):
             pass
-        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
     finally:

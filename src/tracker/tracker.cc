@@ -96,7 +96,7 @@ class Tracker::Impl {
   TrackerOptions opt_;
   EffectiveOptions eff_;
   Environment env_;
-  const Clock& clock_ = SystemClock::instance();
+  const Clock& clock_;
   std::ostream& console_;
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<IntensitySource> intensity_;
@@ -113,7 +113,9 @@ class Tracker::Impl {
 };
 
 Tracker::Impl::Impl(TrackerOptions options)
-    : opt_(std::move(options)), console_(opt_.console ? *opt_.console : std::cout) {
+    : opt_(std::move(options)),
+      clock_(opt_.clock ? *opt_.clock : SystemClock::instance()),
+      console_(opt_.console ? *opt_.console : std::cout) {
   eff_ = validate_options(opt_);
   env_ = opt_.environment ? *opt_.environment : Environment::from_process_env();
   run_.pue = opt_.pue;
@@ -463,9 +465,11 @@ void Tracker::Impl::predict() {
   double remaining_epochs = std::max(0.0, opt_.epochs - k);
   double remaining_s = remaining_epochs * mean_s;
 
-  IntensityValue now = sampler_->current_intensity();
+  // The forecast first: it waits (a bounded time) for the first fetch, whose
+  // live value, when there is no forecast, is the one to use.
   std::optional<IntensityValue> fc;
   if (remaining_s > 0) fc = intensity_->forecast(remaining_s);
+  IntensityValue now = sampler_->current_intensity();
   double ci = fc ? fc->g_per_kwh : now.g_per_kwh;
   std::string message, note;
   if (fc) {

@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
-#include <thread>
+
+#include "common/clock.h"
 
 namespace carbontracker {
 namespace {
@@ -39,8 +39,17 @@ Environment empty_env(const TempDir& dir) {
   return env;
 }
 
+// Every tracker here runs on this clock: time passes only where a test
+// advances it, so durations, energies and the texts made from them are the
+// same on a loaded machine as on an idle one.
+FakeClock& test_clock() {
+  static FakeClock clock;
+  return clock;
+}
+
 TrackerOptions sim_options(const TempDir& dir, std::ostream& console) {
   TrackerOptions o;
+  o.clock = &test_clock();
   o.epochs = 4;
   o.sim_cpu = "Intel Xeon Gold 6130";
   o.sim_cpu_tdp = 125;
@@ -57,7 +66,7 @@ TrackerOptions sim_options(const TempDir& dir, std::ostream& console) {
 // table (data/carbon-intensity.csv).
 constexpr double kWorld = 472.94;
 
-void sleep_s(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
+void pass_s(double s) { test_clock().advance(s); }
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);
@@ -156,7 +165,7 @@ TEST(Tracker, EnergyPerEpochIsPowerTimesDurationSummedOverDevices) {
   Tracker t(o);
   for (int i = 0; i < 3; ++i) {
     t.epoch_start();
-    sleep_s(0.15);
+    pass_s(0.15);
     t.epoch_end();
   }
   RunResult r = t.result();
@@ -166,7 +175,7 @@ TEST(Tracker, EnergyPerEpochIsPowerTimesDurationSummedOverDevices) {
   EXPECT_EQ(r.devices[0].provenance, Provenance::kSimulated);
   ASSERT_EQ(r.epochs.size(), 3u);
   for (const EpochRecord& e : r.epochs) {
-    EXPECT_GE(e.duration_s, 0.15);
+    EXPECT_NEAR(e.duration_s, 0.15, 1e-9);
     // GPU 400 W x 0.75 = 300 W, CPU 125 W x 0.5 = 62.5 W: summed, not averaged.
     EXPECT_NEAR(e.energy_j[0], 300 * e.duration_s, 1e-6);
     EXPECT_NEAR(e.energy_j[1], 62.5 * e.duration_s, 1e-6);
@@ -194,16 +203,16 @@ TEST(Tracker, StopMeasuresTheEpochInProgressAsPartial) {
   o.monitor_epochs = -1;
   Tracker t(o);
   t.epoch_start();
-  sleep_s(0.05);
+  pass_s(0.05);
   t.epoch_end();
   t.epoch_start();
-  sleep_s(0.1);
+  pass_s(0.1);
   t.stop();
   RunResult r = t.result();
   ASSERT_EQ(r.epochs.size(), 2u);
   EXPECT_FALSE(r.epochs[0].partial);
   EXPECT_TRUE(r.epochs[1].partial);
-  EXPECT_GE(r.epochs[1].duration_s, 0.1);
+  EXPECT_NEAR(r.epochs[1].duration_s, 0.1, 1e-9);
   EXPECT_NEAR(r.epochs[1].total_energy_j(), 362.5 * r.epochs[1].duration_s, 1e-6);
   ASSERT_TRUE(r.actual);
   EXPECT_EQ(r.actual->epochs, 1);  // completed epochs
@@ -238,7 +247,7 @@ TEST(Tracker, ConsoleTextHasTheOriginalFormat) {
   Tracker t(o);
   for (int i = 0; i < 2; ++i) {
     t.epoch_start();
-    sleep_s(0.02);
+    pass_s(0.02);
     t.epoch_end();
   }
   std::string out = console.str();
@@ -253,12 +262,12 @@ TEST(Tracker, ConsoleTextHasTheOriginalFormat) {
       "CarbonTracker: Live carbon intensity not fetched \\(offline mode\\) at detected location: "
       "Unknown\\. Defaulted to average carbon intensity for world of 472\\.94 gCO2/kWh\\.\n"
       "CarbonTracker: \nPredicted consumption for 4 epoch\\(s\\):\n\tTime:\t0:00:00\n"
-      "\tEnergy:\t0\\.0000\\d\\d kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"
+      "\tEnergy:\t0\\.000013 kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"
       "\t0\\.0000\\d\\d km travelled by car\n"
       "CarbonTracker: Average carbon intensity during training was 472\\.94 gCO2/kWh at detected "
       "location: UNDETECTED\\.\n"
       "CarbonTracker: \nActual consumption for 2 epoch\\(s\\):\n\tTime:\t0:00:00\n"
-      "\tEnergy:\t0\\.0000\\d\\d kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"
+      "\tEnergy:\t0\\.000006 kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"
       "\t0\\.0000\\d\\d km travelled by car\n"
       "CarbonTracker: Finished monitoring\\.\n");
   EXPECT_TRUE(std::regex_match(out, expected)) << out;
@@ -275,6 +284,7 @@ TEST(Tracker, VerboseZeroKeepsOutputOffTheConsoleButInTheFile) {
   {
     Tracker t(o);
     t.epoch_start();
+    pass_s(0.05);
     t.epoch_end();
   }
   EXPECT_EQ(console.str().find("CarbonTracker:"), std::string::npos);
@@ -295,7 +305,7 @@ TEST(Tracker, VerboseZeroKeepsOutputOffTheConsoleButInTheFile) {
       "[^\n]* - Only predicted and actual consumptions are multiplied by a PUE coefficient of "
       "1\\.58 \\(Daniel Bizo, 2023, Uptime Institute Global Data Center Survey\\)\\.\n"
       "(.*\n)*"
-      "[^\n]* - Epoch 1:\n[^\n]* - Duration: 0:00:00\\.\\d\\d\n"
+      "[^\n]* - Epoch 1:\n[^\n]* - Duration: 0:00:00\\.05\n"
       "[^\n]* - Average power usage \\(W\\) for gpu: 300\\.0\n"
       "[^\n]* - Average power usage \\(W\\) for cpu: 62\\.5\n"
       "(.*\n)*[^\n]* - Monitoring thread ended\\.\n");
@@ -419,7 +429,7 @@ TEST(Tracker, JsonRecordIsWrittenWhenMonitoringEnds) {
   {
     Tracker t(o);
     t.epoch_start();
-    sleep_s(0.05);
+    pass_s(0.05);
     t.epoch_end();
   }
   std::string text = read_file(dir.path / "run.json");

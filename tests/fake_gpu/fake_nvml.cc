@@ -6,6 +6,7 @@
 //   FAKE_NVML_NO_NAME  lacks nvmlDeviceGetName, a required symbol
 // Extra exports for tests: fake_nvml_set_time_s, fake_nvml_live_inits,
 // fake_nvml_calls.
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <set>
@@ -273,8 +274,15 @@ EXPORT int nvmlDeviceGetTotalEnergyConsumption(void* handle, unsigned long long*
   const fake_gpu::Device* d = lookup(handle, &rc);
   if (!d) return rc;
   if (!d->energy) return kNotSupported;
-  *energy_mj = d->energy_start + static_cast<unsigned long long>(
-                                     std::floor(d->energy_j(state().clock.now()) * 1000.0));
+  double t = state().clock.now();
+  *energy_mj =
+      d->energy_start + static_cast<unsigned long long>(std::floor(d->energy_j(t) * 1000.0));
+  if (const std::string& log = state().script.read_log; !log.empty()) {
+    if (FILE* f = std::fopen(log.c_str(), "a")) {
+      std::fprintf(f, "energy %d %.9f %llu\n", static_cast<Handle*>(handle)->device, t, *energy_mj);
+      std::fclose(f);
+    }
+  }
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetComputeRunningProcesses_v2(void* handle, unsigned* n,

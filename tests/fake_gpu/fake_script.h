@@ -8,6 +8,10 @@
 //   init_error 9          the init call fails with this code
 //   count_error 999       the device count call fails with this code
 //   mig_by_uuid 0         (NVML) the UUID lookup knows boards only, not MIG instances
+//   read_log /tmp/reads   (NVML) every successful energy counter read appends
+//                         "energy <device> <fake time s> <counter mJ>", so a
+//                         test can compute its truth from the reads the
+//                         tracker made rather than from wall time
 //   device
 //   name NVIDIA A100-SXM4-40GB
 //   uuid GPU-...          (NVML) / unique_id 0x1234 (ROCm)
@@ -93,6 +97,7 @@ struct Script {
   int init_error = 0;
   int count_error = 0;
   bool mig_by_uuid = true;
+  std::string read_log;
   std::vector<Device> devices;
 };
 
@@ -130,6 +135,7 @@ inline Script load_script(const char* path) {
     if (key == "init_error") script.init_error = std::atoi(rest.c_str());
     if (key == "count_error") script.count_error = std::atoi(rest.c_str());
     if (key == "mig_by_uuid") script.mig_by_uuid = rest != "0";
+    if (key == "read_log") script.read_log = rest;
     if (script.devices.empty()) continue;
     Device& d = script.devices.back();
     std::istringstream values(rest);
