@@ -38,7 +38,8 @@ fi
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
 
 rm -rf "$out/raw" "$out"/carbontracker-*.whl
-# No build isolation: the tools come from the venv above (no download per build).
+# No build isolation: the tools come from the venv above (no download per
+# build), so the CMake cache in a fixed build directory stays valid.
 "$venv/bin/python" -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation \
   --config-settings=build-dir="$out/cmake/{wheel_tag}" -w "$out/raw" "$root"
 raw=$(ls "$out"/raw/carbontracker-*.whl)
