@@ -1,13 +1,17 @@
-"""Prints where `cmake --install` should put the package for install prefix argv[1].
+"""Prints where `cmake --install` puts the package, relative to install prefix argv[1].
 
-Debian's interpreter finds /usr/local/lib/python3.X/dist-packages (prefix
-/usr/local) and /usr/lib/python3/dist-packages (prefix /usr); any other
-prefix gets the interpreter's generic posix_prefix layout.
+The path is the interpreter's platlib for that prefix: Debian's interpreter
+finds lib/python3.X/dist-packages under /usr/local and lib/python3/dist-packages
+under /usr; any other prefix gets the generic posix_prefix layout
+(lib/python3.X/site-packages). Being relative, it follows
+`cmake --install BUILD --prefix P` to P.
 """
+import os
 import sys
 import sysconfig
 
-prefix = sys.argv[1].rstrip("/") or "/"
+prefix = os.path.normpath(sys.argv[1]) if len(sys.argv) > 1 else sys.exit(
+    "usage: platlib.py INSTALL_PREFIX")
 schemes = sysconfig.get_scheme_names()
 if prefix == "/usr/local" and "posix_local" in schemes:
     scheme, base = "posix_local", "/usr"  # the scheme itself appends "local/"
@@ -15,4 +19,5 @@ elif prefix == "/usr" and "deb_system" in schemes:
     scheme, base = "deb_system", "/usr"
 else:
     scheme, base = "posix_prefix", prefix
-print(sysconfig.get_path("platlib", scheme, vars={"base": base, "platbase": base}))
+path = sysconfig.get_path("platlib", scheme, vars={"base": base, "platbase": base})
+print(os.path.relpath(path, prefix))

@@ -5,7 +5,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential cmake ninja-build pkg-config git
       libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev libcpp-httplib-dev
       libgtest-dev libgmock-dev libbenchmark-dev
-      python3 python3-dev pybind11-dev python3-pybind11 python3-pytest python3-numpy
+      python3 python3-dev python3-venv pybind11-dev python3-pybind11 python3-pytest python3-numpy
       clang libclang-rt-dev hyperfine)
 missing=()
 for p in "${pkgs[@]}"; do
