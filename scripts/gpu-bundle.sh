@@ -7,9 +7,9 @@
 #
 # OUT_DIR/carbontracker, OUT_DIR/gpu_bench and OUT_DIR/lib/*.so*; the programs
 # find lib/ through their RPATH ($ORIGIN/lib), so nothing needs
-# LD_LIBRARY_PATH (which would leak into the tracked command). libstdc++ is
-# shipped too (one copy for the program and libfmt); glibc (2.34 or newer)
-# comes from the machine.
+# LD_LIBRARY_PATH (which would leak into the tracked command). carbontracker
+# has libstdc++, libgcc and fmt linked in; what gpu_bench loads of them is
+# shipped; glibc (2.34 or newer) comes from the machine.
 # Then, on the GPU machine: scripts/gpu-check.sh OUT_DIR/carbontracker
 set -euo pipefail
 cd "$(dirname "$0")/.."

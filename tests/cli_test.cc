@@ -113,6 +113,24 @@ TEST(Cli, ExitStatusIsTheCommandsAndTheReportIsPrinted) {
   EXPECT_EQ(run_cli(dir, with_sim({"true"})).status, 0);
 }
 
+// The console is written in blocks (one write for the start-up messages, one
+// for the report), but in order: everything said before the command started
+// comes before its output, the report after it.
+TEST(Cli, StartUpTextComesBeforeTheCommandsOutputAndTheReportAfter) {
+  TempDir dir;
+  CliRun r = run_cli(dir, with_sim({"--log_dir", "", "sh", "-c", "echo COMMAND-OUTPUT"}));
+  EXPECT_EQ(r.status, 0);
+  size_t components = r.out.find("CarbonTracker: The following components were found:");
+  size_t command = r.out.find("COMMAND-OUTPUT\n");
+  size_t report = r.out.find("Actual consumption:");
+  ASSERT_NE(components, std::string::npos) << r.out;
+  ASSERT_NE(command, std::string::npos) << r.out;
+  ASSERT_NE(report, std::string::npos) << r.out;
+  EXPECT_LT(components, command) << r.out;
+  EXPECT_LT(command, report) << r.out;
+  EXPECT_EQ(r.out.find("COMMAND-OUTPUT", command + 1), std::string::npos) << r.out;
+}
+
 TEST(Cli, KilledCommandGives128PlusSignal) {
   TempDir dir;
   CliRun r = run_cli(dir, with_sim({"--json", "run.json", "sh", "-c", "kill -KILL $$"}));

@@ -100,6 +100,13 @@ struct TrackerOptions {
   // clock. A seam for tests (FakeClock, src/common/clock.h); it must outlive
   // the tracker.
   const Clock* clock = nullptr;
+  // The sampling thread is not started with the tracker but by the first
+  // start_sampling_if_due() call at or after its first tick (one
+  // update_interval after the start): a run shorter than that starts no
+  // thread. The caller must then call start_sampling_if_due() while it waits
+  // (the command-line wrapper does, from its waiting loop). Epoch boundaries
+  // read every device either way.
+  bool defer_sampling_thread = false;
 };
 
 class Tracker {
@@ -120,6 +127,11 @@ class Tracker {
   void discard_epoch();
   // Sets API keys for live intensity sources ({"electricitymaps": KEY}).
   void set_api_keys(const std::map<std::string, std::string>& keys);
+
+  // With defer_sampling_thread: starts the sampling thread if its first tick
+  // is due and returns -1; otherwise returns the seconds until it is due.
+  // -1 when the thread runs or monitoring has ended.
+  double start_sampling_if_due();
 
   // A snapshot of everything measured so far.
   RunResult result() const;

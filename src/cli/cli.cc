@@ -10,9 +10,11 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -23,11 +25,16 @@
 #include <nlohmann/json.hpp>
 
 #include "carbontracker/tracker.h"
+#include "cli/console_buffer.h"
 #include "logs/parse_cli.h"
 #include "output/json.h"
 #include "tracker/options.h"
 
 extern char** environ;
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434  // one number on every architecture (Linux 5.3)
+#endif
 
 namespace carbontracker {
 
@@ -35,7 +42,16 @@ namespace {
 
 volatile sig_atomic_t g_child_pid = 0;
 volatile sig_atomic_t g_in_child = 0;  // set in the child between fork and exec
+// Set around fork(): a signal to forward that comes before the child's pid is
+// known is kept here and sent once it is.
+volatile sig_atomic_t g_forking = 0;
+volatile sig_atomic_t g_pending_signal = 0;
 int g_sigchld_pipe[2] = {-1, -1};
+// The signals forwarded to the command, and their actions before ours.
+constexpr int kForwarded[6] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+struct sigaction g_old_actions[6];
+// The console of the run in progress, whose pending text a signal writes out.
+ConsoleBuffer* g_console = nullptr;
 
 // exec resets these handlers in the child; before it, the child acts on a
 // signal as the command would (default action), without a sigaction call per
@@ -45,10 +61,43 @@ void act_as_default(int sig) {
   raise(sig);
 }
 
-void on_forwarded_signal(int sig, siginfo_t* info, void*) {
+void on_forwarded_signal(int sig, siginfo_t* info, void* context) {
   if (g_in_child) return act_as_default(sig);
   // Signals from the terminal (SI_KERNEL) reach the child's process group too.
-  if (g_child_pid > 0 && info && info->si_code == SI_USER) kill(g_child_pid, sig);
+  const bool to_forward = info && info->si_code == SI_USER;
+  if (g_child_pid > 0) {
+    if (to_forward) kill(g_child_pid, sig);
+    return;
+  }
+  if (g_forking) {
+    if (to_forward) g_pending_signal = sig;
+    return;
+  }
+  // No command running (start-up, or the report after it): the signal does
+  // what it did before our handler, the console's pending text written first.
+  int k = 0;
+  while (k < 6 && kForwarded[k] != sig) ++k;
+  if (k == 6) return;
+  const struct sigaction& old = g_old_actions[k];
+  if (old.sa_flags & SA_SIGINFO) return old.sa_sigaction(sig, info, context);
+  if (old.sa_handler == SIG_IGN) return;
+  if (old.sa_handler != SIG_DFL) return old.sa_handler(sig);            // e.g. Python's
+  if (g_console && !g_console->write_pending_from_signal(sig)) return;  // raised after its write
+  act_as_default(sig);
+}
+
+// Installed for the whole tracked run, so that a signal during start-up or the
+// report writes the console's pending text before it ends the process.
+void install_forwarding() {
+  struct sigaction fwd {};
+  fwd.sa_sigaction = on_forwarded_signal;
+  fwd.sa_flags = SA_RESTART | SA_SIGINFO;
+  sigemptyset(&fwd.sa_mask);
+  for (int k = 0; k < 6; ++k) sigaction(kForwarded[k], &fwd, &g_old_actions[k]);
+}
+
+void restore_forwarding() {
+  for (int k = 0; k < 6; ++k) sigaction(kForwarded[k], &g_old_actions[k], nullptr);
 }
 
 void on_sigchld(int) {
@@ -328,13 +377,17 @@ struct ChildResult {
 };
 
 // Starts the command and waits for it, calling on_line for each line the
-// child writes on the epoch pipe (when epoch markers are enabled).
+// child writes on the epoch pipe (when epoch markers are enabled), and
+// on_wait before each wait: it returns the seconds until it wants to be
+// called again (< 0: no sooner than the usual 250 ms).
 ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
-                      const std::function<void(const std::string&)>& on_line) {
+                      SignalHandlers handlers,
+                      const std::function<void(const std::string&)>& on_line,
+                      const std::function<double()>& on_wait) {
   ChildResult result;
   int status_pipe[2], epoch_pipe[2] = {-1, -1};
   // Flags set at creation: one system call per pipe (they are dear in sandboxes).
-  if (pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(g_sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+  if (pipe2(status_pipe, O_CLOEXEC) != 0) {
     result.start_errno = errno;
     return result;
   }
@@ -347,18 +400,9 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
     fcntl(epoch_pipe[0], F_SETFL, O_NONBLOCK);
   }
 
-  struct sigaction sa {};
-  sa.sa_handler = on_sigchld;
-  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGCHLD, &sa, nullptr);
-  struct sigaction fwd {};
-  fwd.sa_sigaction = on_forwarded_signal;
-  fwd.sa_flags = SA_RESTART | SA_SIGINFO;
-  sigemptyset(&fwd.sa_mask);
-  const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  struct sigaction old[6];
-  for (int k = 0; k < 6; ++k) sigaction(forwarded[k], &fwd, &old[k]);
+  // Waited for through a pidfd: SIGCHLD keeps its default action, which an
+  // inherited SIG_IGN would replace with automatic reaping (and no status).
+  signal(SIGCHLD, SIG_DFL);
 
   std::vector<char*> argv;
   for (const std::string& s : command) argv.push_back(const_cast<char*>(s.c_str()));
@@ -384,12 +428,14 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
     envp.push_back(nullptr);
   }
 
+  g_forking = 1;
   pid_t pid = fork();
   if (pid == 0) {
     g_in_child = 1;
     // Caught signals return to their default at exec; ignored ones stay ignored.
     for (int k = 0; k < 6; ++k)
-      if (old[k].sa_handler == SIG_IGN) sigaction(forwarded[k], &old[k], nullptr);
+      if (g_old_actions[k].sa_handler == SIG_IGN)
+        sigaction(kForwarded[k], &g_old_actions[k], nullptr);
     if (epoch_fd) {
       if (epoch_target != epoch_pipe[1])
         dup2(epoch_pipe[1], epoch_target);
@@ -406,10 +452,16 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
   if (epoch_fd) close(epoch_pipe[1]);
   if (pid < 0) {
     result.start_errno = errno;
+    g_forking = 0;
     close(status_pipe[0]);
     return result;
   }
   g_child_pid = pid;
+  g_forking = 0;
+  if (int sig = g_pending_signal) {
+    g_pending_signal = 0;
+    kill(pid, sig);
+  }
   int exec_errno = 0;
   ssize_t n;
   do {
@@ -418,6 +470,19 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
   close(status_pipe[0]);
   result.started = n == 0;
   if (n > 0) result.start_errno = exec_errno;
+
+  // The child's exit makes its pidfd readable (Linux 5.3). Where there is no
+  // pidfd_open, a SIGCHLD handler writes to a self-pipe instead; the child may
+  // have exited before the handler was installed, so each wait starts with a
+  // waitpid(WNOHANG) there.
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0 && pipe2(g_sigchld_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+    struct sigaction sa {};
+    sa.sa_handler = on_sigchld;
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, nullptr);
+  }
 
   std::string buffer;
   auto drain_epoch_pipe = [&] {
@@ -445,24 +510,44 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
 
   int wstatus = 0;
   for (;;) {
-    pid_t w = waitpid(pid, &wstatus, WNOHANG);
-    if (w == pid) break;
-    if (w < 0 && errno != EINTR) break;
-    pollfd fds[2] = {{g_sigchld_pipe[0], POLLIN, 0}, {epoch_pipe[0], POLLIN, 0}};
-    poll(fds, epoch_pipe[0] >= 0 ? 2 : 1, 250);
-    char sink[64];
-    while (read(g_sigchld_pipe[0], sink, sizeof sink) > 0) {
+    if (pidfd < 0) {
+      pid_t w = waitpid(pid, &wstatus, WNOHANG);
+      if (w == pid) break;
+      if (w < 0 && errno != EINTR) break;
+    }
+    int timeout_ms = 250;
+    if (double due_s = on_wait(); due_s >= 0)
+      timeout_ms = std::min(timeout_ms, static_cast<int>(std::ceil(due_s * 1000)));
+    pollfd fds[2] = {{pidfd >= 0 ? pidfd : g_sigchld_pipe[0], POLLIN, 0},
+                     {epoch_pipe[0], POLLIN, 0}};
+    int ready = poll(fds, epoch_pipe[0] >= 0 ? 2 : 1, timeout_ms);
+    if (pidfd >= 0) {
+      if (ready > 0 && (fds[0].revents & POLLIN)) {  // the child has exited
+        pid_t w;
+        do {
+          w = waitpid(pid, &wstatus, 0);
+        } while (w < 0 && errno == EINTR);
+        break;
+      }
+    } else {
+      char sink[64];
+      while (read(g_sigchld_pipe[0], sink, sizeof sink) > 0) {
+      }
     }
     drain_epoch_pipe();
   }
   drain_epoch_pipe();  // markers written just before exit
   if (epoch_pipe[0] >= 0) close(epoch_pipe[0]);
   g_child_pid = 0;
-  for (int k = 0; k < 6; ++k) sigaction(forwarded[k], &old[k], nullptr);
-  signal(SIGCHLD, SIG_DFL);
-  close(g_sigchld_pipe[0]);
-  close(g_sigchld_pipe[1]);
-  g_sigchld_pipe[0] = g_sigchld_pipe[1] = -1;
+  // Left installed, the SIGCHLD handler does nothing more: the pipe is closed below.
+  if (pidfd >= 0) {
+    close(pidfd);
+  } else {
+    if (handlers == SignalHandlers::kRestore) signal(SIGCHLD, SIG_DFL);
+    close(g_sigchld_pipe[0]);
+    close(g_sigchld_pipe[1]);
+    g_sigchld_pipe[0] = g_sigchld_pipe[1] = -1;
+  }
 
   if (!result.started) {
     result.exit_status = result.start_errno == ENOENT ? 127 : 126;
@@ -476,7 +561,7 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
   return result;
 }
 
-int run_tracked(const CliOptions& o, std::ostream& err) {
+int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err) {
   TrackerOptions t;
   t.epochs = o.epochs > 0 ? o.epochs : 1;
   t.epochs_before_pred = o.epochs > 0 ? 1 : 0;
@@ -492,6 +577,9 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
   t.offline = o.offline;
   t.devices_by_pid = o.devices_by_pid;
   t.interpretable = o.interpretable;
+  // The waiting loop below starts the sampling thread when its first tick is
+  // due: a command shorter than one interval runs without it.
+  t.defer_sampling_thread = true;
   t.sim_cpu = o.sim_cpu;
   t.sim_cpu_tdp = o.sim_cpu_tdp;
   t.sim_cpu_util = o.sim_cpu_util;
@@ -504,6 +592,25 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
     if (keys) t.api_keys = *keys;
   }
 
+  // The console's lines go out in blocks: the start-up messages in one write
+  // before the command starts, the report in one when monitoring ends.
+  // Signals are caught from here on, so that one that ends the wrapper
+  // writes the pending text first.
+  ConsoleBuffer console(STDOUT_FILENO);
+  std::ostream console_stream(&console);
+  t.console = &console_stream;
+  struct ConsoleScope {
+    ConsoleBuffer& console;
+    SignalHandlers handlers;
+    ~ConsoleScope() {
+      console.release();
+      if (handlers == SignalHandlers::kRestore) restore_forwarding();
+      g_console = nullptr;
+    }
+  } scope{console, handlers};
+  g_console = &console;
+  install_forwarding();
+
   std::unique_ptr<Tracker> tracker;
   try {
     tracker = std::make_unique<Tracker>(t);
@@ -511,6 +618,7 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
     // Options are checked while parsing; one the library still rejects is a
     // usage error too, not a failure of the tracker.
     bool usage = e.code() == ErrorCode::kInvalidArgument;
+    console.release();
     err << "carbontracker: " << (usage ? "error: " : "") << e.what() << "\n";
     return usage ? 2 : 70;
   }
@@ -522,7 +630,7 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
   ChildResult child;
   try {
     tracker->epoch_start();
-    child = run_child(o.command, markers, [&](const std::string& line) {
+    auto on_line = [&](const std::string& line) {
       if (line == "epoch_start") {
         if (implicit_epoch) tracker->discard_epoch();
         implicit_epoch = false;
@@ -535,7 +643,11 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
         err << "carbontracker: ignoring unknown line on CARBONTRACKER_EPOCH_FD: '" << line
             << "' (expected epoch_start or epoch_end)\n";
       }
-    });
+    };
+    console.release();
+    child = run_child(o.command, markers, handlers, on_line,
+                      [&] { return tracker->start_sampling_if_due(); });
+    console.hold();
     if (!child.started)
       err << "carbontracker: cannot run '" << (o.command.empty() ? "" : o.command[0])
           << "': " << std::strerror(child.start_errno)
@@ -548,7 +660,9 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
       tracker->epoch_end();
     }
     tracker->stop();
+    console.release();
   } catch (const Error& e) {
+    console.release();
     err << "carbontracker: " << e.what() << "\n";
     exit_status = 70;
   }
@@ -571,7 +685,7 @@ int run_tracked(const CliOptions& o, std::ostream& err) {
 
 }  // namespace
 
-int run_cli(const std::vector<std::string>& args) {
+int run_cli(const std::vector<std::string>& args, SignalHandlers handlers) {
   std::string prog = args.empty() ? "carbontracker" : args[0];
   if (size_t slash = prog.rfind('/'); slash != std::string::npos) prog = prog.substr(slash + 1);
   CliOptions o;
@@ -593,7 +707,7 @@ int run_cli(const std::vector<std::string>& args) {
     std::cerr << prog << ": no command given\n" << cli_usage(prog);
     return 2;
   }
-  return run_tracked(o, std::cerr);
+  return run_tracked(o, handlers, std::cerr);
 }
 
 }  // namespace carbontracker

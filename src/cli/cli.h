@@ -44,6 +44,11 @@ std::string cli_usage(const std::string& prog);
 // logs (--parse) or runs the command under a tracker. Returns the exit status:
 // the command's status (128+signal when killed), 127 when it cannot be
 // started, 70 when the tracker fails, 2 on a usage error.
-int run_cli(const std::vector<std::string>& args);
+// handlers says whether the signal handlers installed while the command runs
+// are put back afterwards: a caller that goes on (python -m carbontracker)
+// needs them back; the executable, which exits right after, does not.
+enum class SignalHandlers { kRestore, kLeave };
+int run_cli(const std::vector<std::string>& args,
+            SignalHandlers handlers = SignalHandlers::kRestore);
 
 }  // namespace carbontracker

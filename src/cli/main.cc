@@ -4,5 +4,7 @@
 #include "cli/cli.h"
 
 int main(int argc, char** argv) {
-  return carbontracker::run_cli(std::vector<std::string>(argv, argv + argc));
+  // The process exits right after: no need to put the signal handlers back.
+  return carbontracker::run_cli(std::vector<std::string>(argv, argv + argc),
+                                carbontracker::SignalHandlers::kLeave);
 }

@@ -39,7 +39,14 @@ Sampler::Sampler(std::vector<std::unique_ptr<Sensor>> sensors, IntensitySource* 
 
 Sampler::~Sampler() { stop(); }
 
-void Sampler::start() {
+namespace {
+std::chrono::steady_clock::duration to_duration(double s) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(s));
+}
+}  // namespace
+
+void Sampler::start(bool with_thread) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     read_all_locked(clock_.steady_s());
@@ -47,6 +54,23 @@ void Sampler::start() {
   std::lock_guard<std::mutex> lock(thread_mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
+  first_tick_ = std::chrono::steady_clock::now() + to_duration(tick_s_);
+  deferred_ = !with_thread;
+  if (with_thread) start_thread_locked();
+}
+
+double Sampler::start_thread_if_due() {
+  std::lock_guard<std::mutex> lock(thread_mu_);
+  if (!deferred_) return -1;
+  auto left = first_tick_ - std::chrono::steady_clock::now();
+  if (left > std::chrono::steady_clock::duration::zero())
+    return std::chrono::duration<double>(left).count();
+  deferred_ = false;
+  start_thread_locked();
+  return -1;
+}
+
+void Sampler::start_thread_locked() {
   thread_ = CountedThread([this] { run(); });
 }
 
@@ -54,6 +78,7 @@ void Sampler::stop() {
   {
     std::lock_guard<std::mutex> lock(thread_mu_);
     stopping_ = true;
+    deferred_ = false;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -61,13 +86,10 @@ void Sampler::stop() {
 
 void Sampler::run() {
   std::unique_lock<std::mutex> lock(thread_mu_);
-  auto next = std::chrono::steady_clock::now();
-  const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(tick_s_));
+  // A deferred thread starts when its first tick is due, and ticks at once.
+  auto next = first_tick_;
+  const auto tick = to_duration(tick_s_);
   while (!stopping_) {
-    next += tick;
-    auto now = std::chrono::steady_clock::now();
-    if (next < now) next = now + tick;  // fell behind: do not burst
     if (cv_.wait_until(lock, next, [this] { return stopping_; })) break;
     lock.unlock();
     {
@@ -75,6 +97,9 @@ void Sampler::run() {
       read_all_locked(clock_.steady_s());
     }
     lock.lock();
+    next += tick;
+    auto now = std::chrono::steady_clock::now();
+    if (next < now) next = now + tick;  // fell behind: do not burst
   }
 }
 

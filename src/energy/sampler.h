@@ -6,6 +6,7 @@
 // updates, so a caller's snapshot waits at most for one read in flight.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -44,7 +45,14 @@ class Sampler {
   // Seconds between two ticks of the thread.
   double tick_interval_s() const { return tick_s_; }
 
-  void start();
+  // Reads every device (the start of the run) and starts the thread, whose
+  // first tick comes one interval later. With_thread false defers the thread
+  // to the first start_thread_if_due() call at or after that tick.
+  void start(bool with_thread = true);
+  // After start(false): starts the thread if its first tick is due (it ticks
+  // at once) and returns -1; otherwise returns the seconds until it is due.
+  // -1 as well when the thread runs, was never deferred or was stopped.
+  double start_thread_if_due();
   void stop();
   // Reads every device now and returns the accumulated figures.
   Snapshot sample_now();
@@ -55,6 +63,7 @@ class Sampler {
 
  private:
   void run();
+  void start_thread_locked();
   void read_all_locked(double t_s);
   void say_once(const std::string& message);
 
@@ -77,6 +86,8 @@ class Sampler {
   std::mutex thread_mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool deferred_ = false;  // start(false) was called; no thread yet
+  std::chrono::steady_clock::time_point first_tick_;
   CountedThread thread_;
 };
 

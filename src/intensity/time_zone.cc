@@ -1,5 +1,9 @@
 #include "intensity/time_zone.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -28,11 +32,12 @@ std::optional<std::pair<std::string, std::string>> system_time_zone(const Enviro
     // POSIX rules such as "CET-1CEST" name no place.
     if (!tz.empty() && tz.find('/') != std::string::npos && tz[0] != '/') return {{tz, "TZ"}};
   }
-  std::error_code ec;
   if (!env.localtime_path.empty()) {
-    auto target = std::filesystem::read_symlink(env.localtime_path, ec);
-    if (!ec) {
-      std::string tz = strip_zoneinfo_prefix(target.string());
+    // readlink(2) alone (std::filesystem::read_symlink adds an lstat).
+    char target[4096];
+    ssize_t n = ::readlink(env.localtime_path.c_str(), target, sizeof target);
+    if (n > 0 && static_cast<size_t>(n) < sizeof target) {
+      std::string tz = strip_zoneinfo_prefix(std::string(target, static_cast<size_t>(n)));
       if (!tz.empty() && tz[0] != '/' && tz.find("..") == std::string::npos)
         return {{tz, env.localtime_path}};
     }
@@ -48,11 +53,22 @@ std::optional<std::pair<std::string, std::string>> system_time_zone(const Enviro
 }
 
 std::string country_of_time_zone(const std::string& zone_tab_path, const std::string& time_zone) {
-  // zone.tab is about 19 KB: one read instead of the default 8 KiB chunks.
-  std::vector<char> buffer(64u << 10);
-  std::ifstream in;
-  in.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-  in.open(zone_tab_path);
+  // zone.tab is about 19 KB: read whole with open, read(s) and close (a
+  // stream adds an fstat and reads again at the end).
+  std::string text;
+  int fd = ::open(zone_tab_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char chunk[64u << 10];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(chunk, static_cast<size_t>(n));
+    // A regular file returns less than asked only at its end.
+    if (static_cast<size_t>(n) < sizeof chunk) break;
+  }
+  ::close(fd);
+  std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;

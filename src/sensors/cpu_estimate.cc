@@ -1,11 +1,13 @@
 #include "sensors/cpu_estimate.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -155,19 +157,47 @@ int read_whole(const FileReader& files, const std::string& path, std::string* ou
   }
 }
 
+// Reads the start of a file, enough for the lines the probe needs, in one
+// read where the file is larger than cap (one open, read and close); the
+// caller reads the whole file when the start does not hold them.
+int read_start(const FileReader& files, const std::string& path, size_t cap, std::string* out) {
+  std::unique_ptr<char[]> buf(new char[cap]);
+  size_t len = 0;
+  int err = files.read(path.c_str(), buf.get(), cap, &len);
+  if (err == 0) out->assign(buf.get(), len);
+  return err;
+}
+
+// Whether text, the start of a file cut at cap bytes, holds the complete
+// lines of every key ("key<tabs>: value"), or of the first processor block.
+bool holds_complete_fields(std::string_view text, std::initializer_list<std::string_view> keys) {
+  size_t last_newline = text.rfind('\n');
+  if (last_newline == std::string_view::npos) return false;
+  text = text.substr(0, last_newline + 1);
+  for (std::string_view key : keys)
+    if (cpuinfo_field(text, key).empty()) return false;
+  return true;
+}
+
 class CpuEstimateSensor : public Sensor {
  public:
-  CpuEstimateSensor(std::vector<SensorDevice> devices, std::string stat_path, int vcpus,
-                    CpuPowerModel model, bool stat_readable, double ram_power_w, const Clock* clock,
-                    std::shared_ptr<const FileReader> files)
+  CpuEstimateSensor(std::vector<SensorDevice> devices, std::string stat_path, int stat_fd,
+                    int vcpus, CpuPowerModel model, bool stat_readable, double ram_power_w,
+                    const Clock* clock, std::shared_ptr<const FileReader> files)
       : devices_(std::move(devices)),
         stat_path_(std::move(stat_path)),
+        stat_fd_(stat_fd),
         vcpus_(vcpus),
         model_(std::move(model)),
         stat_readable_(stat_readable),
         ram_power_w_(ram_power_w),
         clock_(clock),
         files_(std::move(files)) {}
+  ~CpuEstimateSensor() override {
+    if (stat_fd_ >= 0) ::close(stat_fd_);
+  }
+  CpuEstimateSensor(const CpuEstimateSensor&) = delete;
+  CpuEstimateSensor& operator=(const CpuEstimateSensor&) = delete;
 
   const std::vector<SensorDevice>& devices() const override { return devices_; }
 
@@ -212,15 +242,18 @@ class CpuEstimateSensor : public Sensor {
 
  private:
   std::optional<StatTimes> read_stat() {
-    // The aggregate line comes first and is short; no need for the rest.
+    // The aggregate line comes first and is short; no need for the rest. The
+    // file stays open: one pread per tick.
     char buf[512];
     size_t len = 0;
-    if (files_->read(stat_path_.c_str(), buf, sizeof buf, &len) != 0) return std::nullopt;
+    if (files_->reread(stat_path_.c_str(), &stat_fd_, buf, sizeof buf, &len) != 0)
+      return std::nullopt;
     return parse_stat_cpu_line(std::string_view(buf, len));
   }
 
   std::vector<SensorDevice> devices_;
   std::string stat_path_;
+  int stat_fd_;  // kept open between reads (FileReader::reread), or -1
   int vcpus_;
   CpuPowerModel model_;
   bool stat_readable_;
@@ -284,17 +317,43 @@ ProbeResult probe_cpu_estimate(const ProbeContext& ctx, std::shared_ptr<const Fi
   const std::string meminfo_path = proc + "/meminfo";
   const Clock* clock = ctx.clock ? ctx.clock : &SystemClock::instance();
 
+  // The model needs the first processor block's identity lines, which come
+  // before its long flags line: its start, in one read, suffices.
   std::string cpuinfo;
-  const int cpuinfo_err = read_whole(*files, cpuinfo_path, &cpuinfo);
+  constexpr size_t kCpuinfoStart = 1024;
+  int cpuinfo_err = read_start(*files, cpuinfo_path, kCpuinfoStart, &cpuinfo);
+  bool cpuinfo_whole = cpuinfo_err == 0 && cpuinfo.size() < kCpuinfoStart;
+  if (cpuinfo_err == 0 && !cpuinfo_whole &&
+      !holds_complete_fields(cpuinfo,
+                             {"vendor_id", "cpu family", "model", "stepping", "model name"})) {
+    cpuinfo_err = read_whole(*files, cpuinfo_path, &cpuinfo);
+    cpuinfo_whole = cpuinfo_err == 0;
+  }
   if (cpuinfo_err != 0)
     result.notes.push_back(fmt::format("CPU estimate: cannot read {}: {}; using the average model",
                                        cpuinfo_path, std::strerror(cpuinfo_err)));
   const CpuPowerModel model = cpu_power_model(cpuinfo);
 
+  // Read whole at once by the kernel: kept open for the sensor's reads.
   std::string stat;
-  const int stat_err = read_whole(*files, stat_path, &stat);
+  int stat_fd = -1;
+  int stat_err = 0;
+  for (size_t cap = 64u << 10;; cap *= 4) {
+    std::unique_ptr<char[]> buf(new char[cap]);
+    size_t len = 0;
+    stat_err = files->reread(stat_path.c_str(), &stat_fd, buf.get(), cap, &len);
+    if (stat_err != 0 || len < cap || cap >= (4u << 20)) {
+      if (stat_err == 0) stat.assign(buf.get(), len);
+      break;
+    }
+  }
   bool stat_readable = stat_err == 0 && parse_stat_cpu_line(stat).has_value();
+  if (!stat_readable && stat_fd >= 0) {
+    ::close(stat_fd);
+    stat_fd = -1;
+  }
   int vcpus = stat_readable ? count_vcpus(stat) : 0;
+  if (vcpus <= 0 && cpuinfo_err == 0 && !cpuinfo_whole) read_whole(*files, cpuinfo_path, &cpuinfo);
   if (vcpus <= 0) vcpus = count_processors(cpuinfo);
   if (vcpus <= 0) vcpus = 1;
 
@@ -327,8 +386,13 @@ ProbeResult probe_cpu_estimate(const ProbeContext& ctx, std::shared_ptr<const Fi
   devices.push_back(std::move(cpu));
 
   double ram_power_w = 0;
+  // MemTotal is the first line: the start of the file, in one read, holds it.
   std::string meminfo;
-  const int meminfo_err = read_whole(*files, meminfo_path, &meminfo);
+  constexpr size_t kMeminfoStart = 256;
+  int meminfo_err = read_start(*files, meminfo_path, kMeminfoStart, &meminfo);
+  if (meminfo_err == 0 && meminfo.size() == kMeminfoStart &&
+      !holds_complete_fields(meminfo, {"MemTotal"}))
+    meminfo_err = read_whole(*files, meminfo_path, &meminfo);
   std::optional<long> mem_kb;
   if (meminfo_err == 0) {
     size_t at = meminfo.find("MemTotal:");
@@ -359,7 +423,7 @@ ProbeResult probe_cpu_estimate(const ProbeContext& ctx, std::shared_ptr<const Fi
   }
 
   result.sensor =
-      std::make_unique<CpuEstimateSensor>(std::move(devices), stat_path, vcpus, model,
+      std::make_unique<CpuEstimateSensor>(std::move(devices), stat_path, stat_fd, vcpus, model,
                                           stat_readable, ram_power_w, clock, std::move(files));
   return result;
 }

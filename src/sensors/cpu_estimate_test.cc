@@ -164,6 +164,41 @@ TEST_F(CpuEstimateTest, DevicesNamesAndSources) {
   EXPECT_DOUBLE_EQ(out[1].power_w, 24536940.0 / 1048576.0 * 0.392);
 }
 
+// The probe reads only the start of cpuinfo and meminfo where it holds the
+// lines it needs, and the whole file where it does not: the figures are the same.
+TEST_F(CpuEstimateTest, LargeCpuinfoAndMeminfoGiveTheSameModelAndRam) {
+  const std::string padding = "bogus\t\t: " + std::string(3000, 'x') + "\n";
+  // 64 processors (about 9 KB): the identity lines are in the first KB.
+  write_file(proc_ / "cpuinfo", cpuinfo("GenuineIntel", 6, 85, 7, "Cascade Lake", 64));
+  write_file(proc_ / "stat", stat(100, 50, 800, 50, 64));
+  write_file(proc_ / "meminfo", "MemTotal:       24536940 kB\n" + padding);
+  ProbeResult r = probe_cpu_estimate(ctx_);
+  ASSERT_TRUE(r.sensor);
+  const auto& devs = r.sensor->devices();
+  ASSERT_EQ(devs.size(), 2u);
+  EXPECT_THAT(devs[0].info.source,
+              HasSubstr("Intel Cascade Lake: 0.64-3.97 W per vCPU), 64 vCPUs"));
+  EXPECT_EQ(devs[1].info.source, "estimated: 0.392 W/GB (Cloud Carbon Footprint) x 23.4 GB");
+
+  // The identity lines and MemTotal after the first KB: read whole.
+  write_file(proc_ / "cpuinfo",
+             "processor\t: 0\n" + padding + cpuinfo("AuthenticAMD", 23, 49, 0, "AMD EPYC 7742", 1));
+  write_file(proc_ / "meminfo", padding + "MemTotal:       1048576 kB\n");
+  r = probe_cpu_estimate(ctx_);
+  ASSERT_TRUE(r.sensor);
+  ASSERT_EQ(r.sensor->devices().size(), 2u);
+  EXPECT_THAT(r.sensor->devices()[0].info.source, HasSubstr("AMD EPYC 2nd Gen"));
+  EXPECT_EQ(r.sensor->devices()[1].info.source,
+            "estimated: 0.392 W/GB (Cloud Carbon Footprint) x 1.0 GB");
+
+  // No utilisation from stat: the vCPUs are counted in the whole cpuinfo.
+  write_file(proc_ / "cpuinfo", cpuinfo("GenuineIntel", 6, 85, 7, "Cascade Lake", 64));
+  write_file(proc_ / "stat", "garbage\n");
+  r = probe_cpu_estimate(ctx_);
+  ASSERT_TRUE(r.sensor);
+  EXPECT_THAT(r.sensor->devices()[0].info.source, HasSubstr("64 vCPUs"));
+}
+
 TEST_F(CpuEstimateTest, IntegratesTheLinearModelOverStatDeltas) {
   write_file(proc_ / "cpuinfo", cpuinfo("GenuineIntel", 6, 85, 7, "Cascade Lake"));
   // Guest time (here 10) is part of user time already and must not be added.

@@ -31,6 +31,28 @@ int SystemFileReader::read(const char* path, char* buf, size_t cap, size_t* len)
   return err;
 }
 
+int SystemFileReader::reread(const char* path, int* fd, char* buf, size_t cap, size_t* len) const {
+  *len = 0;
+  if (*fd < 0) {
+    do {
+      *fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    } while (*fd < 0 && errno == EINTR);
+    if (*fd < 0) return errno;
+  }
+  ssize_t n;
+  do {
+    n = ::pread(*fd, buf, cap, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    int err = errno;
+    ::close(*fd);
+    *fd = -1;
+    return err;
+  }
+  *len = static_cast<size_t>(n);
+  return 0;
+}
+
 std::shared_ptr<const FileReader> SystemFileReader::instance() {
   static const auto reader = std::make_shared<const SystemFileReader>();
   return reader;

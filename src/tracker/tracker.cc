@@ -69,6 +69,9 @@ class Tracker::Impl {
   void set_api_keys(const std::map<std::string, std::string>& keys);
   RunResult result() const;
   bool monitoring() const { return monitoring_; }
+  double start_sampling_if_due() {
+    return monitoring_ && sampler_ ? sampler_->start_thread_if_due() : -1;
+  }
 
  private:
   void setup();
@@ -214,7 +217,7 @@ void Tracker::Impl::setup() {
     jsonl_ = std::make_unique<JsonlWriter>(logger_->stem() + "_carbontracker.jsonl");
     jsonl([&](JsonlWriter& w) { w.run_start(meta, run_.devices, opt_.pue, clock_.unix_s()); });
   }
-  sampler_->start();
+  sampler_->start(!opt_.defer_sampling_thread);
   logger_->info("Monitoring thread started.");
   monitoring_ = true;
 }
@@ -623,6 +626,7 @@ RunResult Tracker::Impl::result() const {
 Tracker::Tracker(TrackerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Tracker::~Tracker() = default;
 void Tracker::epoch_start() { impl_->epoch_start(); }
+double Tracker::start_sampling_if_due() { return impl_->start_sampling_if_due(); }
 void Tracker::epoch_end() { impl_->epoch_end(); }
 void Tracker::stop() { impl_->stop(); }
 void Tracker::discard_epoch() { impl_->discard_epoch(); }

@@ -10,6 +10,8 @@
 
 #include "common/clock.h"
 
+#include "common/counted_thread.h"
+
 namespace carbontracker {
 namespace {
 
@@ -458,6 +460,39 @@ TEST(Tracker, HundredTrackersLeaveNoThreadsBehind) {
     t.stop();
   }
   EXPECT_EQ(threads(), before);
+}
+
+TEST(Tracker, DeferredSamplingThreadStartsOnlyWhenItsFirstTickIsDue) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.defer_sampling_thread = true;
+  o.update_interval = 3600;
+  {
+    Tracker t(o);
+    EXPECT_EQ(running_library_threads(), 0);
+    double due_s = t.start_sampling_if_due();
+    EXPECT_GT(due_s, 0);
+    EXPECT_LE(due_s, 3600);
+    EXPECT_EQ(running_library_threads(), 0);
+    // Epoch boundaries read the devices without the thread.
+    t.epoch_start();
+    t.epoch_end();
+    t.stop();
+    EXPECT_EQ(t.start_sampling_if_due(), -1);
+    EXPECT_EQ(running_library_threads(), 0);
+    ASSERT_EQ(t.result().epochs.size(), 1u);
+    EXPECT_GT(t.result().epochs[0].total_energy_j(), 0);
+  }
+  o.update_interval = 0.01;
+  Tracker t(o);
+  // Wait for the due time the tracker names, then the thread starts.
+  double due_s;
+  while ((due_s = t.start_sampling_if_due()) >= 0) sleep_s(due_s);
+  EXPECT_EQ(running_library_threads(), 1);
+  EXPECT_EQ(t.start_sampling_if_due(), -1);
+  t.stop();
+  EXPECT_EQ(running_library_threads(), 0);
 }
 
 }  // namespace
