@@ -69,11 +69,14 @@ class GpuCliTest : public ::testing::Test {
   std::vector<std::pair<double, double>> counter_reads(int device) const {
     std::ifstream in(dir_ + "/reads.txt");
     std::vector<std::pair<double, double>> out;
-    std::string what;
-    int d;
-    double t, mj;
-    while (in >> what >> d >> t >> mj)
-      if (d == device) out.emplace_back(t, mj);
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream fields(line);
+      std::string what;
+      int d;
+      double t, mj;
+      if (fields >> what >> d >> t >> mj && what == "energy" && d == device)
+        out.emplace_back(t, mj);
+    }
     return out;
   }
   // Whether energy_j is the counter's increase between two of those reads at
@@ -131,9 +134,11 @@ TEST_F(GpuCliTest, CudaVisibleDevicesChoosesTheGpus) {
 }
 
 TEST_F(GpuCliTest, LostGpuKeepsItsEnergySoFar) {
-  // The A100 is lost 1.5 s after the tracker's probe initialised NVML.
+  // The A100 is lost after its sixth energy read: the probe's, the sampler's
+  // first and the run's start take at most three, so the run measures it at
+  // least twice (its ticks come every 0.1 s, for the power-only P100).
   std::string script = read_log() + kScript;
-  script.insert(script.find("device\nname Tesla"), "lost_after 1.5\n");
+  script.insert(script.find("device\nname Tesla"), "lost_after_reads 6\n");
   std::ofstream(script_) << script;
   ASSERT_EQ(run(fake_env(), "--components gpu --json " + dir_ + "/out.json -- sleep 3"), 0)
       << output_;
@@ -142,8 +147,10 @@ TEST_F(GpuCliTest, LostGpuKeepsItsEnergySoFar) {
   // What it used before it was lost is kept (the counter's increase up to its
   // last successful read) ...
   EXPECT_GT(lost_j, 0);
-  EXPECT_TRUE(is_counter_increase(counter_reads(0), lost_j, 0, true)) << lost_j;
-  EXPECT_LE(lost_j, 250 * 1.5 + 1);  // ... and nothing after
+  // ... and nothing after.
+  std::vector<std::pair<double, double>> reads = counter_reads(0);
+  ASSERT_EQ(reads.size(), 6u);
+  EXPECT_TRUE(is_counter_increase(reads, lost_j, 0, true)) << lost_j;
   double duration_s = j["total"]["duration_s"];
   EXPECT_GE(duration_s, 3.0);
   EXPECT_NEAR(j["devices"][1]["energy_j"].get<double>(), 100 * duration_s, 1e-6);
@@ -156,7 +163,14 @@ TEST_F(GpuCliTest, LostGpuKeepsItsEnergySoFar) {
 TEST_F(GpuCliTest, DevicesByPidMeasuresTheGpuTheCommandUses) {
   // The command puts its own pid in the second GPU's process list, as a CUDA
   // program does once it has a context there.
-  std::string command = "sh -c 'echo compute_pids $$ >> " + script_ + "; sleep 5'";
+  // It then waits (up to a minute) until the tracker has seen it in a
+  // process list and read that GPU twice since: selected, and measured.
+  std::string command =
+      "sh -c 'echo compute_pids $$ >> " + script_ +
+      "; i=0; until awk -v me=$$ '\\''$1 == \"pids\" && $2 == 2 { for (k = 4; k <= NF; k++) "
+      "if ($k == me) seen = 1 } seen && $1 == \"power\" && $2 == 2 { n++ } END { exit n < 2 "
+      "}'\\'' " +
+      dir_ + "/reads.txt || [ $i -ge 1200 ]; do sleep 0.05; i=$((i + 1)); done'";
   std::ofstream(script_) << read_log() << "device\nname Other GPU\ncompute_pids 1\n" << kScript;
   ASSERT_EQ(run(fake_env(),
                 "--components gpu --devices-by-pid --json " + dir_ + "/out.json -- " + command),
@@ -168,7 +182,7 @@ TEST_F(GpuCliTest, DevicesByPidMeasuresTheGpuTheCommandUses) {
   EXPECT_EQ(j["devices"][0]["energy_j"].get<double>(), 0) << "someone else's GPU";
   EXPECT_EQ(j["devices"][1]["energy_j"].get<double>(), 0) << "not used by the command";
   double used_j = j["devices"][2]["energy_j"];
-  EXPECT_GT(used_j, 50);  // selected at a re-check (every 2 s) once the command ran
+  EXPECT_GT(used_j, 0);  // selected at a re-check once the command ran
   EXPECT_LE(used_j, 100 * duration_s + 1);
 }
 

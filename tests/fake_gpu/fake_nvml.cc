@@ -42,6 +42,18 @@ State& state() {
 
 void record(const char* name) { state().calls.insert(name); }
 
+// With `read_log` in the script: one "<what> <device> <time> <value>" line
+// per successful energy ("energy", mJ) or power ("power", mW) read, and one
+// "pids <device> <time> <pid>..." line per process-list call.
+void log_read(const char* what, void* handle, double t, unsigned long long value) {
+  const std::string& log = state().script.read_log;
+  if (log.empty()) return;
+  if (FILE* f = std::fopen(log.c_str(), "a")) {
+    std::fprintf(f, "%s %d %.9f %llu\n", what, static_cast<Handle*>(handle)->device, t, value);
+    std::fclose(f);
+  }
+}
+
 int init(const char* name) {
   record(name);
   State& s = state();
@@ -127,6 +139,14 @@ int processes(void* handle, unsigned* n, Info* infos, bool compute) {
     infos[i].pid = pids[i];
   }
   *n = static_cast<unsigned>(pids.size());
+  if (const std::string& log = state().script.read_log; !log.empty()) {
+    if (FILE* f = std::fopen(log.c_str(), "a")) {
+      std::fprintf(f, "pids %d %.9f", device, state().clock.now());
+      for (unsigned p : pids) std::fprintf(f, " %u", p);
+      std::fprintf(f, "\n");
+      std::fclose(f);
+    }
+  }
   return kSuccess;
 }
 
@@ -206,7 +226,9 @@ EXPORT int nvmlDeviceGetPowerUsage(void* handle, unsigned* power_mw) {
   const fake_gpu::Device* d = lookup(handle, &rc);
   if (!d) return rc;
   if (!d->power) return kNotSupported;
-  *power_mw = static_cast<unsigned>(std::lround(d->power_w(state().clock.now()) * 1000.0));
+  double t = state().clock.now();
+  *power_mw = static_cast<unsigned>(std::lround(d->power_w(t) * 1000.0));
+  log_read("power", handle, t, *power_mw);
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetComputeRunningProcesses(void* handle, unsigned* n, ProcessInfoV1* infos) {
@@ -277,12 +299,8 @@ EXPORT int nvmlDeviceGetTotalEnergyConsumption(void* handle, unsigned long long*
   double t = state().clock.now();
   *energy_mj =
       d->energy_start + static_cast<unsigned long long>(std::floor(d->energy_j(t) * 1000.0));
-  if (const std::string& log = state().script.read_log; !log.empty()) {
-    if (FILE* f = std::fopen(log.c_str(), "a")) {
-      std::fprintf(f, "energy %d %.9f %llu\n", static_cast<Handle*>(handle)->device, t, *energy_mj);
-      std::fclose(f);
-    }
-  }
+  ++d->energy_reads;
+  log_read("energy", handle, t, *energy_mj);
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetComputeRunningProcesses_v2(void* handle, unsigned* n,

@@ -9,8 +9,10 @@
 //   count_error 999       the device count call fails with this code
 //   mig_by_uuid 0         (NVML) the UUID lookup knows boards only, not MIG instances
 //   read_log /tmp/reads   (NVML) every successful energy counter read appends
-//                         "energy <device> <fake time s> <counter mJ>", so a
-//                         test can compute its truth from the reads the
+//                         "energy <device> <fake time s> <counter mJ>", every
+//                         power read "power <device> <time> <mW>", every
+//                         process-list call "pids <device> <time> <pid>...",
+//                         so a test can compute its truth from the reads the
 //                         tracker made rather than from wall time
 //   device
 //   name NVIDIA A100-SXM4-40GB
@@ -22,6 +24,7 @@
 //   energy_start 12345    counter value at time 0, in counter units
 //   resolution 15.3       (ROCm) microjoules per counter unit
 //   lost_after 1.5        from this time on every call on it fails ...
+//   lost_after_reads 4    (NVML; or) after this many successful energy reads ...
 //   lost_error 15         ... with this code (default: GPU_IS_LOST / UNKNOWN)
 //   compute_pids 12 34    (NVML) processes in its lists; re-read at every call
 //   graphics_pids 56
@@ -53,6 +56,8 @@ struct Device {
   unsigned long long energy_start = 0;
   double resolution_uj = 15.3;
   double lost_after_s = -1;
+  long lost_after_reads = -1;
+  mutable long energy_reads = 0;  // successful energy counter reads so far
   int lost_error = -1;
   std::vector<unsigned> compute_pids;
   std::vector<unsigned> graphics_pids;
@@ -89,7 +94,10 @@ struct Device {
     }
     return j;
   }
-  bool is_lost(double t) const { return lost_after_s >= 0 && t >= lost_after_s; }
+  bool is_lost(double t) const {
+    return (lost_after_s >= 0 && t >= lost_after_s) ||
+           (lost_after_reads >= 0 && energy_reads >= lost_after_reads);
+  }
 };
 
 struct Script {
@@ -150,6 +158,7 @@ inline Script load_script(const char* path) {
     if (key == "energy_start") d.energy_start = std::strtoull(rest.c_str(), nullptr, 10);
     if (key == "resolution") d.resolution_uj = std::atof(rest.c_str());
     if (key == "lost_after") d.lost_after_s = std::atof(rest.c_str());
+    if (key == "lost_after_reads") d.lost_after_reads = std::atol(rest.c_str());
     if (key == "lost_error") d.lost_error = std::atoi(rest.c_str());
     if (key == "compute_pids")
       for (unsigned p; values >> p;) d.compute_pids.push_back(p);
