@@ -131,6 +131,14 @@ class Helper {
     return out;
   }
   double energy_j() const { return status().at("energy_j"); }
+  // The energy_uj reads finished so far: waits for two more of the helper's
+  // steps, so that every read that ended before the call is counted.
+  double settled_reads() const {
+    double steps = status().at("steps");
+    bool ok = wait_for([&] { return status()["steps"] >= steps + 2; });
+    EXPECT_TRUE(ok) << "the helper stopped stepping";
+    return status().at("reads");
+  }
   double reads() const { return status().at("reads"); }
 
   // Freezes the world and returns the energy it stands at.
@@ -261,7 +269,7 @@ TEST(RaplEndToEnd, WrapperMatchesTheTruthAtEachMarker) {
     // started its sampler and taken the implicit first reading by then.
     std::ofstream markers(fifo);
     auto mark = [&](const char* marker) {
-      double before = helper.reads();
+      double before = helper.settled_reads();
       markers << marker << std::endl;
       EXPECT_TRUE(wait_for([&] { return helper.reads() > before; }))
           << "carbontracker did not read the counters after " << marker;

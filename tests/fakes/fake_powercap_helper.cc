@@ -37,6 +37,7 @@
 //   world_s <world seconds>  energy_j <packages + dram since start, J>
 //   frozen <0|1>  freezes <SIGUSR1 handled so far>  thaws <SIGUSR2 handled>
 //   reads <fewest energy_uj reads seen on any package or dram zone>
+//   steps <rewrites so far; each has counted every read finished before it>
 // one "key value" per line (reads are counted in --lockstep mode only).
 // A test freezes, waits for the freezes count, acts, and takes energy_j as
 // the exact truth at that point.
@@ -367,6 +368,7 @@ int main(int argc, char** argv) {
 
   bool frozen = o.frozen;
   int freezes = 0, thaws = 0;
+  uint64_t steps = 0;  // rewrites so far: each counts the reads finished before it
   double world_s = 0;
   auto publish = [&](double unix_s) {
     for (FakeZone& z : zones) {
@@ -386,8 +388,9 @@ int main(int argc, char** argv) {
       char buf[256];
       int len = std::snprintf(
           buf, sizeof buf,
-          "world_s %.6f\nenergy_j %.6f\nfrozen %d\nfreezes %d\nthaws %d\nreads %llu\n", world_s,
-          total_j(world_s), frozen ? 1 : 0, freezes, thaws, static_cast<unsigned long long>(reads));
+          "world_s %.6f\nenergy_j %.6f\nfrozen %d\nfreezes %d\nthaws %d\nreads %llu\nsteps %llu\n",
+          world_s, total_j(world_s), frozen ? 1 : 0, freezes, thaws,
+          static_cast<unsigned long long>(reads), static_cast<unsigned long long>(steps));
       write_atomic(o.status, buf, static_cast<size_t>(len));
     }
   };
@@ -418,6 +421,7 @@ int main(int argc, char** argv) {
     double steady_s = 0, unix_s = 0;
     paired_now(&steady_s, &unix_s);
     drain_reads();
+    ++steps;
     // Tests wait for each acknowledgement (the counts in --status) before
     // the next request, so the counts alone say which came last.
     freezes = g_freeze_requests;
