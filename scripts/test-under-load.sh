@@ -44,7 +44,7 @@ for k in $(seq 1 "$runs"); do
   stress-ng --cpu "$stressors" --timeout 7200 --quiet &
   stress_pid=$!
   start=$(date +%s)
-  {
+  (
     echo "== run $k: stress-ng --cpu $stressors beside the suite, suite pinned to core $core"
     rc=0
     echo "== sanitizers: address + undefined"
@@ -54,7 +54,7 @@ for k in $(seq 1 "$runs"); do
     echo "== full suite"
     taskset -c "$core" ctest --test-dir build --output-on-failure -j2 || rc=1
     exit $rc
-  } >"$log" 2>&1
+  ) >"$log" 2>&1
   rc=$?
   kill "$stress_pid" 2>/dev/null
   wait "$stress_pid" 2>/dev/null
