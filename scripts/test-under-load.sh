@@ -67,7 +67,7 @@ for k in $(seq 1 "$runs"); do
   else
     failed=$((failed + 1))
     echo "run $k: FAILED in ${took} s ($summary); failing tests:"
-    grep -E '^\s+[0-9]+ - ' "$log" | sed 's/^/    /'
+    grep -E '^\s+[0-9]+ - ' "$log" | grep -v '(Skipped)' | sed 's/^/    /'
   fi
 done
 echo "$passed passed, $failed failed"
