@@ -49,7 +49,9 @@ std::chrono::steady_clock::duration to_duration(double s) {
 void Sampler::start(bool with_thread) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    read_all_locked(clock_.steady_s());
+    double t = clock_.steady_s();
+    read_all_locked(t);
+    last_tick_ = totals_locked(t, clock_.unix_s());
   }
   std::lock_guard<std::mutex> lock(thread_mu_);
   if (thread_.joinable()) return;
@@ -92,10 +94,24 @@ void Sampler::run() {
   while (!stopping_) {
     if (cv_.wait_until(lock, next, [this] { return stopping_; })) break;
     lock.unlock();
+    TickSample sample;
     {
       std::lock_guard<std::mutex> guard(mu_);
-      read_all_locked(clock_.steady_s());
+      double t = clock_.steady_s();
+      read_all_locked(t);
+      if (on_tick_) {
+        sample.totals = totals_locked(t, clock_.unix_s());
+        sample.interval_s = t - last_tick_.steady_s;
+        for (size_t i = 0; i < sample.totals.energy_j.size(); ++i) {
+          double prev = i < last_tick_.energy_j.size() ? last_tick_.energy_j[i] : 0;
+          sample.power_w.push_back(
+              sample.interval_s > 0 ? (sample.totals.energy_j[i] - prev) / sample.interval_s : 0);
+        }
+        sample.intensity_g_per_kwh = intensities_.empty() ? 0 : intensities_.back().g_per_kwh;
+        last_tick_ = sample.totals;
+      }
     }
+    if (on_tick_) on_tick_(sample);
     lock.lock();
     next += tick;
     auto now = std::chrono::steady_clock::now();
@@ -148,18 +164,24 @@ void Sampler::read_all_locked(double t_s) {
   for (const std::string& e : events) say_once(e);
 }
 
-Snapshot Sampler::sample_now() {
-  std::lock_guard<std::mutex> lock(mu_);
+Snapshot Sampler::totals_locked(double steady_s, double unix_s) const {
   Snapshot snap;
-  snap.steady_s = clock_.steady_s();
-  snap.unix_s = clock_.unix_s();
-  read_all_locked(snap.steady_s);
+  snap.steady_s = steady_s;
+  snap.unix_s = unix_s;
   for (size_t i = 0; i < engine_.size(); ++i) {
     snap.energy_j.push_back(engine_.energy_j(i));
     snap.co2_g.push_back(engine_.co2_g(i));
     snap.lost.push_back(engine_.lost(i));
   }
   return snap;
+}
+
+Snapshot Sampler::sample_now() {
+  std::lock_guard<std::mutex> lock(mu_);
+  double steady_s = clock_.steady_s();
+  double unix_s = clock_.unix_s();
+  read_all_locked(steady_s);
+  return totals_locked(steady_s, unix_s);
 }
 
 std::vector<IntensityRecord> Sampler::intensities() const {

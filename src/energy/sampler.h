@@ -33,6 +33,15 @@ struct Snapshot {
   std::vector<bool> lost;
 };
 
+// What the sampling thread measured at one tick: the accumulated figures and
+// each device's mean power since the previous tick (or the start).
+struct TickSample {
+  Snapshot totals;
+  double interval_s = 0;        // since the previous tick (or the start)
+  std::vector<double> power_w;  // per device over that interval
+  double intensity_g_per_kwh = 0;
+};
+
 class Sampler {
  public:
   // say(message) is called (from any thread) once per distinct message.
@@ -54,6 +63,12 @@ class Sampler {
   // -1 as well when the thread runs, was never deferred or was stopped.
   double start_thread_if_due();
   void stop();
+  // Called on the sampling thread after each of its ticks, outside the
+  // sampler's locks (set before start()). The JSONL log's sample events, the
+  // metrics and the progress line are fed from here; it must be quick.
+  void set_on_tick(std::function<void(const TickSample&)> on_tick) {
+    on_tick_ = std::move(on_tick);
+  }
   // Reads every device now and returns the accumulated figures.
   Snapshot sample_now();
   // The intensity values used so far, each from when it was first used.
@@ -66,6 +81,7 @@ class Sampler {
   void start_thread_locked();
   void read_all_locked(double t_s);
   void say_once(const std::string& message);
+  Snapshot totals_locked(double steady_s, double unix_s) const;
 
   std::vector<std::unique_ptr<Sensor>> sensors_;
   std::vector<size_t> first_device_;  // index of each sensor's first device
@@ -82,6 +98,8 @@ class Sampler {
   double last_selection_s_ = -1e300;
   std::vector<IntensityRecord> intensities_;
   std::set<std::string> said_;
+  std::function<void(const TickSample&)> on_tick_;
+  Snapshot last_tick_;  // the previous tick's totals (the start's at first)
 
   std::mutex thread_mu_;
   std::condition_variable cv_;

@@ -88,6 +88,9 @@ class Tracker::Impl {
   // Says the intensity source's notes queued since the last call (location
   // found, a live source failing or recovering on its background thread).
   void say_intensity_notes();
+  // On the sampling thread, after each of its ticks (Sampler::set_on_tick):
+  // feeds what follows the run live. Must be quick and must not throw.
+  void on_tick(const TickSample& sample);
   std::string location() const;
   // Runs f on the JSONL writer, if there is one. A failed write is said once
   // and ends the JSONL file, never the measurement.
@@ -217,6 +220,7 @@ void Tracker::Impl::setup() {
     jsonl_ = std::make_unique<JsonlWriter>(logger_->stem() + "_carbontracker.jsonl");
     jsonl([&](JsonlWriter& w) { w.run_start(meta, run_.devices, opt_.pue, clock_.unix_s()); });
   }
+  sampler_->set_on_tick([this](const TickSample& s) { on_tick(s); });
   sampler_->start(!opt_.defer_sampling_thread);
   logger_->info("Monitoring thread started.");
   monitoring_ = true;
@@ -267,6 +271,11 @@ void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) 
     throw Error(ErrorCode::kComponent,
                 "No components were available. carbontracker measures Intel and AMD CPUs through "
                 "RAPL, NVIDIA and AMD GPUs, and estimates the CPU elsewhere.");
+}
+
+void Tracker::Impl::on_tick(const TickSample& sample) {
+  // Nothing follows the run live yet.
+  (void)sample;
 }
 
 template <typename F>
