@@ -4,12 +4,15 @@
 //    message prefixed with "CarbonTracker: ";
 //  - the err stream: console "CarbonTracker: LEVEL - <message>" always, and
 //    the err log file, created only when the first error record is written.
-// Thread-safe. Files are flushed after every line, so a crash loses at most
-// the line being written. A failing write (full disk) is said once on the
-// console and logging to that file stops; measurements are unaffected.
+// Thread-safe. Each file is written with one write(2) per line, or, while a
+// Hold is alive, with one per file when the outermost Hold ends: the tracker
+// holds its start-up and each of its public calls, so a crash loses at most
+// the lines of the call in progress, and start-up costs one write per file
+// (system calls are dear on some hosts). A failing write (full disk) is said
+// once on the console and logging to that file stops; measurements are
+// unaffected.
 #pragma once
 
-#include <cstdio>
 #include <mutex>
 #include <ostream>
 #include <string>
@@ -39,6 +42,21 @@ class Logger {
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
 
+  // Holds file lines in memory from construction until destruction (nested
+  // holds: until the outermost ends).
+  class Hold {
+   public:
+    explicit Hold(Logger& logger);
+    ~Hold();
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    Logger& logger_;
+  };
+  // Writes the lines held so far (e.g. before waiting for the user).
+  void flush();
+
   void info(const std::string& message);
   void output(const std::string& message);
   void err(LogLevel level, const std::string& message, const char* thread = "MainThread");
@@ -53,16 +71,21 @@ class Logger {
   std::string err_path() const;
 
  private:
-  void write_file(std::FILE*& f, const std::string& path, const std::string& line);
+  struct File {
+    int fd = -1;
+    std::string pending;  // lines not written yet
+  };
+  void write_file(File& f, const std::string& path, std::string line);
+  void flush_file(File& f, const std::string& path);
+  void flush_locked();
   std::string now_text() const;
 
   LoggerOptions opt_;
   std::string stem_;
   std::mutex mu_;
-  std::FILE* std_file_ = nullptr;
-  std::FILE* out_file_ = nullptr;
-  std::FILE* err_file_ = nullptr;
+  File std_file_, out_file_, err_file_;
   bool err_file_failed_ = false;
+  int holds_ = 0;
 };
 
 }  // namespace carbontracker

@@ -104,6 +104,7 @@ class Tracker::Impl {
   Environment env_;
   const Clock& clock_;
   std::ostream& console_;
+  pid_t pid_ = 0;  // this process (asked once: a system call)
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<IntensitySource> intensity_;
   std::unique_ptr<Sampler> sampler_;
@@ -167,9 +168,12 @@ void Tracker::Impl::setup() {
   lo.log_dir = opt_.log_dir;
   lo.prefix = opt_.log_file_prefix;
   lo.clock = &clock_;
-  lo.pid = static_cast<long>(getpid());
+  pid_ = getpid();
+  lo.pid = static_cast<long>(pid_);
   lo.logger_id = random_logger_id();
   logger_ = std::make_unique<Logger>(lo);
+  // Start-up's lines go to each log file in one write, at the end of set-up.
+  Logger::Hold hold(*logger_);
   logger_->info(fmt::format("carbontracker version {}", version()));
   if (opt_.pue == kDefaultPue)
     logger_->info(
@@ -230,7 +234,7 @@ void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) 
   ProbeContext ctx;
   ctx.env = &env_;
   ctx.clock = &clock_;
-  ctx.tracked_pid = opt_.tracked_pid ? opt_.tracked_pid : static_cast<int>(getpid());
+  ctx.tracked_pid = opt_.tracked_pid ? opt_.tracked_pid : static_cast<int>(pid_);
   ctx.devices_by_pid = opt_.devices_by_pid;
   for (ComponentKind kind : eff_.components) {
     if ((kind == ComponentKind::kCpu && opt_.sim_cpu) ||
@@ -431,6 +435,7 @@ void Tracker::Impl::log_epoch(const EpochRecord& e) {
 void Tracker::Impl::epoch_end() {
   if (!monitoring_) return;
   guarded([&] {
+    Logger::Hold hold(*logger_);  // the epoch's lines in one write per file
     if (!in_epoch_) {
       std::string m = "epoch_end() was called without epoch_start(); it is ignored.";
       logger_->err(LogLevel::kWarning, m);
@@ -523,6 +528,7 @@ void Tracker::Impl::confirm() {
   auto read = opt_.confirm ? opt_.confirm : read_stdin_line;
   logger_->output("Continue training (y/n)?");
   for (;;) {
+    logger_->flush();  // the log files say everything before the wait
     std::optional<std::string> answer = read();
     if (!answer)
       throw Error(ErrorCode::kInput,
@@ -611,7 +617,10 @@ void Tracker::Impl::finish(bool interrupted) {
 
 void Tracker::Impl::stop() {
   if (!monitoring_) return;
-  guarded([&] { finish(true); });
+  guarded([&] {
+    Logger::Hold hold(*logger_);  // the report's lines in one write per file
+    finish(true);
+  });
 }
 
 void Tracker::Impl::discard_epoch() {
