@@ -62,15 +62,43 @@ JsonlWriter::JsonlWriter(std::string path) : path_(std::move(path)) {
 }
 
 JsonlWriter::~JsonlWriter() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ < 0) return;
+  try {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!held_.empty()) write_locked(held_);
+  } catch (const std::exception&) {
+    // Said by the release() that should have come first; nothing to add here.
+  }
+  ::close(fd_);
+}
+
+void JsonlWriter::hold() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  holding_ = true;
+}
+
+void JsonlWriter::release() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  holding_ = false;
+  std::string text = std::move(held_);
+  held_.clear();
+  if (!text.empty()) write_locked(text);
 }
 
 void JsonlWriter::write_line(const Json& j) {
   std::string line = dump(j);
   line += '\n';
   std::lock_guard<std::mutex> lock(mutex_);
-  const char* p = line.data();
-  size_t left = line.size();
+  if (holding_) {
+    held_ += line;
+    return;
+  }
+  write_locked(line);
+}
+
+void JsonlWriter::write_locked(const std::string& text) {
+  const char* p = text.data();
+  size_t left = text.size();
   while (left > 0) {
     ssize_t n = ::write(fd_, p, left);
     if (n < 0 && errno == EINTR) continue;

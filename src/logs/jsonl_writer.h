@@ -62,9 +62,16 @@ class JsonlWriter {
   // consumption block if there is one.
   void totals(const RunResult& result, double unix_s);
 
+  // From hold() until release(), lines are kept in memory and release()
+  // writes them in one write(2) (system calls are dear on some hosts); it
+  // throws like every write. The destructor writes what is still kept.
+  void hold();
+  void release();
+
   const std::string& path() const { return path_; }
 
  private:
+  void write_locked(const std::string& text);
   void write_line(const nlohmann::ordered_json& j);
   nlohmann::ordered_json consumption_json(const Consumption& c) const;
 
@@ -72,6 +79,8 @@ class JsonlWriter {
   int fd_ = -1;
   bool interpretable_ = true;  // from the run_start options; adds "equivalents"
   std::mutex mutex_;
+  bool holding_ = false;
+  std::string held_;
 };
 
 }  // namespace carbontracker

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -243,6 +244,49 @@ TEST(JsonlWriter, FullDiskIsAnIoErrorNamingThePath) {
     EXPECT_NE(std::string(e.what()).find("/dev/full"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("No space left on device"), std::string::npos);
   }
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(JsonlWriter, HeldLinesAreWrittenAtReleaseInOrder) {
+  ScratchDir dir;
+  std::string path = dir.file("1.2_2025-11-26T213553Z_carbontracker.jsonl");
+  RunResult r = scripted_run();
+  JsonlWriter w(path);
+  w.run_start(metadata("node01", "123"), r.devices, r.pue, kStart);
+  w.hold();
+  w.intensity({151.6503, kStart, "x", "DK", false});
+  w.epoch(r.epochs[0], r.devices);
+  std::string before = slurp(path);
+  EXPECT_EQ(std::count(before.begin(), before.end(), '\n'), 1);
+  w.release();
+  std::string after = slurp(path);
+  EXPECT_EQ(std::count(after.begin(), after.end(), '\n'), 3);
+  EXPECT_LT(after.find("\"intensity\""), after.find("\"epoch\""));
+  w.hold();
+  w.totals(r, kStart + 10);
+}  // the destructor writes what is still held
+
+TEST(JsonlWriter, TheDestructorWritesWhatIsHeld) {
+  ScratchDir dir;
+  std::string path = dir.file("1.2_2025-11-26T213553Z_carbontracker.jsonl");
+  {
+    JsonlWriter w(path);
+    w.hold();
+    w.intensity({151.6503, kStart, "x", "DK", false});
+  }
+  EXPECT_NE(slurp(path).find("\"intensity\""), std::string::npos);
+}
+
+TEST(JsonlWriter, AFullDiskAtReleaseIsAnIoError) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  JsonlWriter w("/dev/full");
+  w.hold();
+  w.intensity({100, kStart, "x", "DK", false});
+  EXPECT_THROW(w.release(), Error);
 }
 
 TEST(JsonlWriter, UncreatableFileIsAnIoError) {

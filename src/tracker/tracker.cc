@@ -454,8 +454,10 @@ void Tracker::Impl::epoch_end() {
       record = run_.epochs.back();
     }
     say_intensity_notes();
+    jsonl([&](JsonlWriter& w) { w.hold(); });  // the epoch's events in one write
     jsonl_new_intensities();
     jsonl([&](JsonlWriter& w) { w.epoch(record, run_.devices); });
+    jsonl([&](JsonlWriter& w) { w.release(); });
     if (opt_.on_epoch) opt_.on_epoch(result());
     if (completed_ == eff_.epochs_before_pred) {
       predict();
@@ -552,6 +554,7 @@ void Tracker::Impl::confirm() {
 }
 
 void Tracker::Impl::finish(bool interrupted) {
+  jsonl([&](JsonlWriter& w) { w.hold(); });  // the end's events in one write
   if (interrupted)
     logger_->info(fmt::format("Training was interrupted before all {} epochs were monitored.",
                               eff_.monitor_epochs));
@@ -611,6 +614,7 @@ void Tracker::Impl::finish(bool interrupted) {
   monitoring_ = false;
   jsonl_new_intensities();
   jsonl([&](JsonlWriter& w) { w.totals(result(), clock_.unix_s()); });
+  jsonl([&](JsonlWriter& w) { w.release(); });
   jsonl_.reset();
   if (!opt_.json_path.empty()) write_json_file(opt_.json_path, run_to_json(result()));
 }
