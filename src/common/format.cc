@@ -2,12 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <string_view>
 #include <system_error>
+
+#include "common/number.h"
 
 namespace carbontracker {
 
@@ -17,18 +18,26 @@ std::string python_float_repr(double x) {
   if (std::isnan(x)) return "nan";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
   if (x == 0) return std::signbit(x) ? "-0.0" : "0.0";
-  // Shortest round-trip digits, then Python's layout: scientific when the
-  // decimal exponent is < -4 or >= 16.
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
-  std::string_view s(buf, res.ptr - buf);
+  // Shortest round-trip digits (fmt's default presentation: fixed or
+  // exponent form), then Python's layout: scientific when the decimal
+  // exponent is < -4 or >= 16. (Not std::to_chars: libstdc++'s brings libm
+  // into the command-line program.)
+  std::string text = fmt::format("{}", x);
+  std::string_view s(text);
   bool negative = s.front() == '-';
   if (negative) s.remove_prefix(1);
   size_t e_pos = s.find('e');
+  std::string_view mantissa = s.substr(0, e_pos);
+  int exp10 = e_pos == std::string_view::npos ? 0 : std::stoi(std::string(s.substr(e_pos + 1)));
+  size_t point = mantissa.find('.');
+  if (point == std::string_view::npos) point = mantissa.size();
   std::string digits;
-  for (char c : s.substr(0, e_pos))
+  for (char c : mantissa)
     if (c != '.') digits += c;
-  int exp = std::stoi(std::string(s.substr(e_pos + 1)));
+  size_t lead = digits.find_first_not_of('0');  // x != 0: there is one
+  int exp = static_cast<int>(point) - 1 - static_cast<int>(lead) + exp10;
+  digits.erase(0, lead);
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
   std::string out = negative ? "-" : "";
   if (exp < -4 || exp >= 16) {
     out += digits.substr(0, 1);
@@ -49,11 +58,11 @@ std::string python_float_repr(double x) {
 std::string format_duration(double seconds, bool with_centiseconds) {
   bool negative = seconds < 0;
   if (negative) seconds = -seconds;
-  double m = std::floor(seconds / 60.0);
+  double m = floor_exact(seconds / 60.0);
   double s = seconds - m * 60.0;
   std::string s_text;
   if (!with_centiseconds) {
-    s = std::nearbyint(s);  // half to even in the default rounding mode
+    s = round_half_even(s);  // as nearbyint in the default rounding mode
     if (s == 60) {
       s = 0;
       m += 1;
@@ -75,14 +84,14 @@ std::string format_duration(double seconds, bool with_centiseconds) {
 namespace {
 
 std::tm local_tm(double unix_s) {
-  std::time_t t = static_cast<std::time_t>(std::floor(unix_s));
+  std::time_t t = static_cast<std::time_t>(floor_exact(unix_s));
   std::tm tm{};
   localtime_r(&t, &tm);
   return tm;
 }
 
 std::tm utc_tm(double unix_s) {
-  std::time_t t = static_cast<std::time_t>(std::floor(unix_s));
+  std::time_t t = static_cast<std::time_t>(floor_exact(unix_s));
   std::tm tm{};
   gmtime_r(&t, &tm);
   return tm;
@@ -95,7 +104,7 @@ std::string strftime_str(const char* format, const std::tm& tm) {
 }
 
 int millis(double unix_s) {
-  int ms = static_cast<int>((unix_s - std::floor(unix_s)) * 1000.0);
+  int ms = static_cast<int>((unix_s - floor_exact(unix_s)) * 1000.0);
   return ms > 999 ? 999 : ms;
 }
 

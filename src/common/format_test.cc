@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+
 namespace carbontracker {
 namespace {
 
@@ -33,6 +40,49 @@ TEST(PythonFloatRepr, MatchesPythonStr) {
   EXPECT_EQ(python_float_repr(-2.5), "-2.5");
   EXPECT_EQ(python_float_repr(0.0), "0.0");
   EXPECT_EQ(python_float_repr(35.61209406066786), "35.61209406066786");
+}
+
+// Python's repr from std::to_chars's shortest digits: the reference.
+std::string reference_repr(double x) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
+  std::string s(buf, res.ptr);
+  bool negative = s.front() == '-';
+  if (negative) s.erase(0, 1);
+  size_t e = s.find('e');
+  std::string digits;
+  for (char c : s.substr(0, e))
+    if (c != '.') digits += c;
+  int exp = std::stoi(s.substr(e + 1));
+  std::string out = negative ? "-" : "";
+  if (exp < -4 || exp >= 16) {
+    out += digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    char tail[16];
+    std::snprintf(tail, sizeof tail, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
+    return out + tail;
+  }
+  if (exp < 0) return out + "0." + std::string(-exp - 1, '0') + digits;
+  if (static_cast<size_t>(exp) + 1 >= digits.size())
+    return out + digits + std::string(exp + 1 - digits.size(), '0') + ".0";
+  return out + digits.substr(0, exp + 1) + "." + digits.substr(exp + 1);
+}
+
+TEST(PythonFloatRepr, SameAsShortestRoundTripDigitsForAnyDouble) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> everyday(-1e6, 1e6);
+  for (int i = 0; i < 200000; ++i) {
+    uint64_t bits = rng();
+    double x;
+    std::memcpy(&x, &bits, sizeof x);
+    if (!std::isfinite(x) || x == 0) continue;
+    ASSERT_EQ(python_float_repr(x), reference_repr(x)) << bits;
+    double y = everyday(rng);
+    ASSERT_EQ(python_float_repr(y), reference_repr(y)) << y;
+  }
+  for (double x : {1e15, 1e16, 9.999999999999999e15, 1e-4, 9.99e-5, 5e-324, 1.7976931348623157e308,
+                   123456789012345680.0, 0.5, 100.0})
+    EXPECT_EQ(python_float_repr(x), reference_repr(x)) << x;
 }
 
 TEST(FormatFixed, HalfEvenOnBinaryValue) {

@@ -20,6 +20,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "common/number.h"
+
 namespace carbontracker {
 namespace {
 
@@ -150,8 +152,10 @@ Attempt perform(const std::string& url, curl_slist* headers, double connect_s, d
   api.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   api.easy_setopt(easy, CURLOPT_USERAGENT, "carbontracker-cpp");
   api.easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-  api.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, std::max(1L, std::lround(connect_s * 1000)));
-  api.easy_setopt(easy, CURLOPT_TIMEOUT_MS, std::max(1L, std::lround(total_s * 1000)));
+  api.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                  static_cast<long>(std::max(1.0, round_half_even(connect_s * 1000))));
+  api.easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+                  static_cast<long>(std::max(1.0, round_half_even(total_s * 1000))));
   api.easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
   api.easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
   api.easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);

@@ -11,6 +11,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/number.h"
+
 namespace carbontracker {
 namespace {
 
@@ -231,7 +233,8 @@ class CarbonIntensityUk : public LiveProvider {
     const json& e = (*j)["data"][0];
     auto v = entry_value(e, error);
     if (!v) return fail<IntensityReading>(error);
-    return {IntensityReading{*v, parse_iso_utc(string_field(e, "from")).value_or(0), "national"}, ""};
+    return {IntensityReading{*v, parse_iso_utc(string_field(e, "from")).value_or(0), "national"},
+            ""};
   }
   // Regional answers put the region in data[0] (current) or data (forecast).
   static const json* region_object(const json& j) {
@@ -255,7 +258,7 @@ class CarbonIntensityUk : public LiveProvider {
     if (!v) return fail<IntensityReading>(error);
     std::string shortname = string_field(*region, "shortname");
     return {IntensityReading{*v, parse_iso_utc(string_field(e, "from")).value_or(0),
-                    shortname.empty() ? "regional" : "region " + shortname},
+                             shortname.empty() ? "regional" : "region " + shortname},
             ""};
   }
   Fetched<std::vector<Segment>> segments(const std::string& path, bool regional, Stopper* stopper) {
@@ -327,7 +330,7 @@ class EnergiDataService : public LiveProvider {
     return {IntensityReading{sum / areas.size(), latest, detail}, ""};
   }
   Fetched<std::vector<Segment>> forecast(const Location& w, double now, Stopper* stopper) override {
-    double start = std::floor(now / 300) * 300;
+    double start = floor_exact(now / 300) * 300;
     std::string range = "start=" + format_minutes(start) + "&end=" + format_minutes(start + 86400);
     auto areas = price_areas(w);
     std::map<double, std::pair<double, int>> by_time;  // time -> (sum, count)
@@ -483,7 +486,7 @@ std::vector<std::unique_ptr<LiveProvider>> make_live_providers(const ProviderCon
 }
 
 std::string format_utc_minutes(double unix_s) {
-  std::time_t t = static_cast<std::time_t>(std::floor(unix_s));
+  std::time_t t = static_cast<std::time_t>(floor_exact(unix_s));
   std::tm tm{};
   gmtime_r(&t, &tm);
   return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}Z", tm.tm_year + 1900, tm.tm_mon + 1,

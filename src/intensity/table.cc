@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/embedded.h"
+#include "common/number.h"
 #include "intensity/source.h"
 
 namespace carbontracker {
@@ -82,10 +83,9 @@ IntensityTable::IntensityTable(std::string_view csv) {
       auto r = std::from_chars(f[4].data(), f[4].data() + f[4].size(), e.year);
       if (r.ec != std::errc()) continue;
     }
-    auto r = std::from_chars(f[5].data(), f[5].data() + f[5].size(), e.g_per_kwh);
-    if (r.ec != std::errc() || r.ptr != f[5].data() + f[5].size() || !std::isfinite(e.g_per_kwh) ||
-        e.g_per_kwh < 0)
-      continue;
+    std::optional<double> g = parse_c_double(f[5]);
+    if (!g || !std::isfinite(*g) || *g < 0) continue;
+    e.g_per_kwh = *g;
     e.source = f[6];
     entries_.push_back(std::move(e));
   }

@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/number.h"
 #include "output/report.h"
 
 namespace carbontracker::parser {
@@ -72,10 +73,7 @@ std::optional<double> parse_double(std::string_view s) {
   s = trim(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return std::nullopt;
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
+  return parse_c_double(s);
 }
 
 std::optional<long long> parse_int(std::string_view s) {

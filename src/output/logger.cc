@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -49,7 +50,9 @@ int open_or_throw(const std::string& path) {
 Logger::Logger(LoggerOptions options) : opt_(std::move(options)) {
   if (opt_.log_dir.empty()) return;
   std::error_code ec;
-  std::filesystem::create_directories(opt_.log_dir, ec);
+  // mkdir first: one system call where the directory or its parent exists.
+  if (::mkdir(opt_.log_dir.c_str(), 0777) != 0 && errno != EEXIST)
+    std::filesystem::create_directories(opt_.log_dir, ec);
   if (ec)
     throw Error(ErrorCode::kIo, fmt::format("Cannot create log directory {}: {}. Choose a "
                                             "writable log_dir.",

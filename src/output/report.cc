@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/format.h"
+#include "common/number.h"
 
 namespace carbontracker {
 
@@ -36,7 +37,7 @@ std::string components_line(const std::vector<DeviceInfo>& devices) {
 }
 
 std::string python_number(double v) {
-  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15)
+  if (std::isfinite(v) && v == floor_exact(v) && std::fabs(v) < 1e15)
     return fmt::format("{}", static_cast<long long>(v));
   return python_float_repr(v);
 }

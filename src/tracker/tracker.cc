@@ -454,16 +454,18 @@ void Tracker::Impl::epoch_end() {
       record = run_.epochs.back();
     }
     say_intensity_notes();
-    jsonl([&](JsonlWriter& w) { w.hold(); });  // the epoch's events in one write
+    // The epoch's events (and the prediction's and the end's that may follow)
+    // in one write.
+    jsonl([&](JsonlWriter& w) { w.hold(); });
     jsonl_new_intensities();
     jsonl([&](JsonlWriter& w) { w.epoch(record, run_.devices); });
-    jsonl([&](JsonlWriter& w) { w.release(); });
     if (opt_.on_epoch) opt_.on_epoch(result());
     if (completed_ == eff_.epochs_before_pred) {
       predict();
       if (opt_.stop_and_confirm) confirm();
     }
     if (completed_ == eff_.monitor_epochs) finish(false);
+    jsonl([&](JsonlWriter& w) { w.release(); });
   });
 }
 
@@ -531,6 +533,7 @@ void Tracker::Impl::confirm() {
   logger_->output("Continue training (y/n)?");
   for (;;) {
     logger_->flush();  // the log files say everything before the wait
+    jsonl([&](JsonlWriter& w) { w.release(); });
     std::optional<std::string> answer = read();
     if (!answer)
       throw Error(ErrorCode::kInput,

@@ -1,0 +1,46 @@
+// Number helpers that need no libm and no locale.
+//
+// The command-line program links no libm (one shared library fewer to load at
+// each start: system calls are dear on some hosts, BENCHMARKS.md), so the
+// few rounding functions it needs are here, exact for every double, and
+// decimal text is read with the C locale whatever the process's locale is.
+#pragma once
+
+#include <cmath>
+#include <optional>
+#include <string_view>
+
+namespace carbontracker {
+
+// Largest double below which a double may have a fractional part (2^52).
+inline constexpr double kIntegralFrom = 4503599627370496.0;
+
+// std::floor, exactly (NaN, infinities and -0.0 included).
+inline double floor_exact(double x) {
+  if (!(std::fabs(x) < kIntegralFrom)) return x;              // integral already, or NaN/inf
+  double t = static_cast<double>(static_cast<long long>(x));  // toward zero
+  if (t > x) t -= 1;
+  return t == 0 ? std::copysign(0.0, x) : t;
+}
+
+// std::nearbyint in the default rounding mode: to nearest, ties to even.
+inline double round_half_even(double x) {
+  if (!(std::fabs(x) < kIntegralFrom)) return x;
+  double f = floor_exact(x);
+  double d = x - f;  // exact: f and x are within 1 of each other
+  double r;
+  if (d > 0.5)
+    r = f + 1;
+  else if (d < 0.5)
+    r = f;
+  else
+    r = static_cast<long long>(f) % 2 == 0 ? f : f + 1;
+  return r == 0 ? std::copysign(0.0, x) : r;
+}
+
+// The whole of s as a decimal number ("-12.5", "1e-3", "inf", "nan"), as
+// std::from_chars reads it: no leading space or '+', no hexadecimal. nullopt
+// when s is not one or is out of the range of a double.
+std::optional<double> parse_c_double(std::string_view s);
+
+}  // namespace carbontracker
