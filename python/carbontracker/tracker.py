@@ -77,7 +77,7 @@ class CarbonTracker:
             same as the command line's ``--json``) there when monitoring ends.
         metrics_port (int | None): Serve live metrics in the Prometheus text
             format at ``http://metrics_address:metrics_port/metrics`` while the
-            tracker lives (as ``--metrics-port``). None = no endpoint.
+            tracker monitors (as ``--metrics-port``). None = no endpoint.
         metrics_address (str): The address the endpoint binds to (an IPv4 or
             IPv6 literal). Default "127.0.0.1".
         metrics_textfile (str | os.PathLike | None): Write the same text

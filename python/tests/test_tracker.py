@@ -302,7 +302,9 @@ def test_metrics_endpoint_and_textfile(sim_cpu, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     textfile = tmp_path / "carbontracker.prom"
-    tracker = CarbonTracker(epochs=2, metrics_port=port, metrics_textfile=textfile, **sim_cpu)
+    # Monitoring goes on after epoch 1: the endpoint is served while it does.
+    tracker = CarbonTracker(epochs=2, monitor_epochs=2, metrics_port=port,
+                            metrics_textfile=textfile, **sim_cpu)
     assert (tracker.metrics_port, tracker.metrics_address) == (port, "127.0.0.1")
     run_epochs(tracker, 1)
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
@@ -315,9 +317,13 @@ def test_metrics_endpoint_and_textfile(sim_cpu, tmp_path):
     assert energy, text
     # After the only epoch: the counter holds at least that epoch's energy.
     assert float(energy.group(1)) >= tracker.results["epochs"][0]["devices"][0]["energy_j"]
-    assert re.search(r"^carbontracker_epochs_completed 1$", text, re.M)
-    assert "carbontracker_epochs_planned 2" in textfile.read_text()
+    assert re.search(r"^carbontracker_epochs_completed(\{[^}]*\})? 1$", text, re.M)
+    assert re.search(r"^carbontracker_epochs_planned(\{[^}]*\})? 2$", textfile.read_text(), re.M)
     tracker.stop()
+    # Monitoring has ended: the endpoint is closed; the textfile keeps the last figures.
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    assert re.search(r"^carbontracker_epochs_completed(\{[^}]*\})? 1$", textfile.read_text(), re.M)
 
 
 def test_metrics_options_are_checked():
