@@ -475,10 +475,15 @@ TEST(TrackerMetrics, EndpointAndTextfileShowTheTrackersOwnFigures) {
   EXPECT_EQ(named(all, "carbontracker_epochs_planned")[0].value, 3);
   EXPECT_EQ(named(all, "carbontracker_energy_joules_total")[0].labels["job"], "77");
   EXPECT_EQ(named(all, "carbontracker_energy_joules_total")[0].labels["rank"], "0");
+  // Hung scrapers (connected, silent) delay neither the epochs nor the ticks.
+  std::vector<int> hung;
+  for (int i = 0; i < 8; ++i) hung.push_back(connect_to(o.metrics_port));
   for (int e = 0; e < 2; ++e) {
     t.epoch_start();
     clock.advance(2.5);
+    auto t0 = std::chrono::steady_clock::now();
     t.epoch_end();
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 0.5);
   }
   RunResult r = t.result();
   all = parse_exposition(body_of(request(o.metrics_port, "GET /metrics HTTP/1.1\r\n\r\n")));
@@ -505,6 +510,7 @@ TEST(TrackerMetrics, EndpointAndTextfileShowTheTrackersOwnFigures) {
   all = parse_exposition(served);
   EXPECT_EQ(named(all, "carbontracker_power_watts").size(), 2u);  // ticks came
   EXPECT_DOUBLE_EQ(named(all, "carbontracker_energy_joules_total")[0].value, energy[0].value);
+  for (int fd : hung) close(fd);
   t.stop();
 }
 
