@@ -147,9 +147,9 @@ std::string write_file_atomically(const std::string& path, const std::string& te
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return fmt::format(
-        "Cannot write the metrics textfile: {}: {} (check that the directory "
-        "exists and is writable).",
-        tmp, std::strerror(errno));
+        "Cannot write the metrics textfile {}: {} (creating {}; check that the directory exists "
+        "and is writable).",
+        path, std::strerror(errno), tmp);
   size_t done = 0;
   while (done < text.size()) {
     ssize_t n = write(fd, text.data() + done, text.size() - done);
@@ -158,14 +158,15 @@ std::string write_file_atomically(const std::string& path, const std::string& te
       int e = errno;
       close(fd);
       unlink(tmp.c_str());
-      return fmt::format("Cannot write the metrics textfile: {}: {}.", tmp, std::strerror(e));
+      return fmt::format("Cannot write the metrics textfile {}: {} (writing {}).", path,
+                         std::strerror(e), tmp);
     }
     done += static_cast<size_t>(n);
   }
   if (close(fd) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
     int e = errno;
     unlink(tmp.c_str());
-    return fmt::format("Cannot write the metrics textfile: {}: {}.", path, std::strerror(e));
+    return fmt::format("Cannot write the metrics textfile {}: {}.", path, std::strerror(e));
   }
   return "";
 }

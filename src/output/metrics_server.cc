@@ -81,7 +81,10 @@ std::unique_ptr<MetricsServer> MetricsServer::start(const MetricsServerOptions& 
     return fail(fmt::format(
         "Metrics endpoint {}:{} cannot be opened: {}{}. The run is measured without it.", host,
         options.port, std::strerror(e),
-        e == EADDRINUSE ? " (another program listens there; choose another --metrics-port)" : ""));
+        e == EADDRINUSE
+            ? " (another program listens there; choose another port with --metrics-port or "
+              "metrics_port)"
+            : ""));
   }
   std::unique_ptr<MetricsServer> s(new MetricsServer());
   s->opt_ = options;
