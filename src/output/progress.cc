@@ -80,7 +80,9 @@ void ProgressLine::draw(const ProgressFigures& figures) {
       out += fmt::format("\033[1;{}r", ws.ws_row - 1);
       out += "\0338\033[1A";
     } else {
-      out += fmt::format("\0337\033[1;{}r\0338", ws.ws_row - 1);
+      // Resized: the old line is erased (a taller terminal would keep it
+      // in the scrolling rows) and the region set anew.
+      out += fmt::format("\0337\033[{};1H\033[2K\033[1;{}r\0338", rows_, ws.ws_row - 1);
     }
     rows_ = ws.ws_row;
   }
