@@ -381,7 +381,7 @@ TEST(MetricsServer, ServesMetricsOnlyAndAnswersOthersWithTheirStatus) {
 
 TEST(MetricsServer, AHungScraperDelaysNeitherOtherScrapersNorTheUpdates) {
   MetricsServerOptions so;
-  so.connection_timeout_s = 1.0;
+  so.connection_timeout_s = 3.0;
   std::string err;
   std::atomic<int> version{0};
   auto s = MetricsServer::start(
@@ -394,16 +394,17 @@ TEST(MetricsServer, AHungScraperDelaysNeitherOtherScrapersNorTheUpdates) {
   for (int i = 1; i <= 3; ++i) {
     version = i;
     auto t0 = std::chrono::steady_clock::now();
-    std::string r = request(s->port(), "GET /metrics HTTP/1.1\r\n\r\n", 0.9);
+    std::string r = request(s->port(), "GET /metrics HTTP/1.1\r\n\r\n", 2.9);
     double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_EQ(body_of(r), "v " + std::to_string(i) + "\n");
-    EXPECT_LT(took, 0.5) << "a scrape waited on the hung connections";
+    // A server that waited on a hung connection would answer at its deadline (3 s).
+    EXPECT_LT(took, 1.5) << "a scrape waited on the hung connections";
   }
   // The hung connections are closed at their deadline (read returns 0).
   for (int fd : hung) {
     auto t0 = std::chrono::steady_clock::now();
-    EXPECT_EQ(read_all(fd, 5), "");
-    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 3);
+    EXPECT_EQ(read_all(fd, 8), "");
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 6);
     close(fd);
   }
 }
@@ -483,7 +484,7 @@ TEST(TrackerMetrics, EndpointAndTextfileShowTheTrackersOwnFigures) {
     clock.advance(2.5);
     auto t0 = std::chrono::steady_clock::now();
     t.epoch_end();
-    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 0.5);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2);
   }
   RunResult r = t.result();
   all = parse_exposition(body_of(request(o.metrics_port, "GET /metrics HTTP/1.1\r\n\r\n")));
