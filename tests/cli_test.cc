@@ -266,6 +266,15 @@ TEST(Cli, EveryBadArgumentExits2WithOneLineNamingTheOption) {
        "argument --sim-cpu-tdp: expected a number of watts >= 0, got '-5'"},
       {{"--sim-gpu", "X", "--sim-gpu-watts", "100", "--sim-gpu-util", "2"},
        "argument --sim-gpu-util: expected a number from 0 to 1, got '2'"},
+      {{"--metrics-port", "0"},
+       "argument --metrics-port: expected a TCP port from 1 to 65535, got '0'"},
+      {{"--metrics_port=70000"},
+       "argument --metrics_port: expected a TCP port from 1 to 65535, got '70000'"},
+      {{"--metrics-address", "localhost"},
+       "argument --metrics-address: expected an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 "
+       "or ::1, got 'localhost'"},
+      {{"--metrics-textfile="}, "argument --metrics-textfile: expected a file name"},
+      {{"--no-progress=1"}, "argument --no-progress: ignored explicit argument '1'"},
       // options that need each other
       {{"--sim-cpu", "X"}, "argument --sim-cpu: needs --sim-cpu-tdp W as well"},
       {{"--sim-gpu-watts", "100"}, "argument --sim-gpu-watts: needs --sim-gpu NAME as well"},

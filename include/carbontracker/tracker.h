@@ -81,6 +81,18 @@ struct TrackerOptions {
   double intensity_refresh_interval = 900.0;
   // Write the run's JSON record here when monitoring ends; empty = none.
   std::string json_path;
+  // Live metrics in the Prometheus text format (README, "Live metrics"):
+  // an HTTP endpoint /metrics on this TCP port while the tracker lives
+  // (0 = none; 1..65535), bound to metrics_address (an IPv4 or IPv6 literal),
+  // and/or the same text written atomically to metrics_textfile at each tick
+  // (empty = none), for node_exporter's textfile collector. A port in use or
+  // a failing write is said once; measuring goes on.
+  int metrics_port = 0;
+  std::string metrics_address = "127.0.0.1";
+  std::string metrics_textfile;
+  // A status line on stderr, redrawn at each tick, when stderr is a terminal
+  // and verbose > 0 (README, "Progress line").
+  bool progress = false;
 
   // The command being tracked, recorded in the logs' run metadata (the
   // command-line wrapper sets it); empty for a program using the library.

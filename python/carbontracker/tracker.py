@@ -75,6 +75,14 @@ class CarbonTracker:
         offline (bool): No network access at all. Default False.
         json_path (str | os.PathLike | None): Write the run's JSON record (the
             same as the command line's ``--json``) there when monitoring ends.
+        metrics_port (int | None): Serve live metrics in the Prometheus text
+            format at ``http://metrics_address:metrics_port/metrics`` while the
+            tracker monitors (as ``--metrics-port``). None = no endpoint.
+        metrics_address (str): The address the endpoint binds to (an IPv4 or
+            IPv6 literal). Default "127.0.0.1".
+        metrics_textfile (str | os.PathLike | None): Write the same text
+            atomically to this file at each tick, for node_exporter's textfile
+            collector (as ``--metrics-textfile``).
 
     Raises:
         carbontracker.exceptions.InvalidArgumentError: invalid arguments (a
@@ -110,6 +118,9 @@ class CarbonTracker:
         region=None,
         offline=False,
         json_path=None,
+        metrics_port=None,
+        metrics_address="127.0.0.1",
+        metrics_textfile=None,
     ):
         options = {
             "epochs": _int("epochs", epochs),
@@ -136,6 +147,9 @@ class CarbonTracker:
             "region": "" if region is None else str(region),
             "offline": bool(offline),
             "json_path": _path(json_path),
+            "metrics_port": 0 if metrics_port is None else _int("metrics_port", metrics_port),
+            "metrics_address": str(metrics_address),
+            "metrics_textfile": _path(metrics_textfile),
         }
         self.epochs = options["epochs"]
         self.epochs_before_pred = options["epochs_before_pred"]
@@ -161,6 +175,9 @@ class CarbonTracker:
         self.region = region
         self.offline = options["offline"]
         self.json_path = json_path
+        self.metrics_port = metrics_port
+        self.metrics_address = options["metrics_address"]
+        self.metrics_textfile = metrics_textfile
         self._core = _carbontracker.Tracker(options)
 
     def epoch_start(self):

@@ -277,6 +277,9 @@ TrackerOptions make_options(const py::dict& d) {
   o.region = get("region").cast<std::string>();
   o.offline = get("offline").cast<bool>();
   o.json_path = get("json_path").cast<std::string>();
+  o.metrics_port = get("metrics_port").cast<int>();
+  o.metrics_address = get("metrics_address").cast<std::string>();
+  o.metrics_textfile = get("metrics_textfile").cast<std::string>();
   return o;
 }
 

@@ -292,3 +292,42 @@ def test_set_api_keys(sim_cpu, capsys):
     assert not tracker.monitoring
     with pytest.raises(TypeError, match="api_keys expected a dict"):
         tracker.set_api_keys([("electricitymaps", "key")])
+
+
+def test_metrics_endpoint_and_textfile(sim_cpu, tmp_path):
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    textfile = tmp_path / "carbontracker.prom"
+    # Monitoring goes on after epoch 1: the endpoint is served while it does.
+    tracker = CarbonTracker(epochs=2, monitor_epochs=2, metrics_port=port,
+                            metrics_textfile=textfile, **sim_cpu)
+    assert (tracker.metrics_port, tracker.metrics_address) == (port, "127.0.0.1")
+    run_epochs(tracker, 1)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert "# TYPE carbontracker_energy_joules_total counter" in text
+    energy = re.search(
+        r'^carbontracker_energy_joules_total\{component="cpu",device="Test CPU",'
+        r'provenance="simulated"[^}]*\} (\S+)$', text, re.M)
+    assert energy, text
+    # After the only epoch: the counter holds at least that epoch's energy.
+    assert float(energy.group(1)) >= tracker.results["epochs"][0]["devices"][0]["energy_j"]
+    assert re.search(r"^carbontracker_epochs_completed(\{[^}]*\})? 1$", text, re.M)
+    assert re.search(r"^carbontracker_epochs_planned(\{[^}]*\})? 2$", textfile.read_text(), re.M)
+    tracker.stop()
+    # Monitoring has ended: the endpoint is closed; the textfile keeps the last figures.
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    assert re.search(r"^carbontracker_epochs_completed(\{[^}]*\})? 1$", textfile.read_text(), re.M)
+
+
+def test_metrics_options_are_checked():
+    with pytest.raises(ValueError, match="metrics_port expected a TCP port"):
+        CarbonTracker(epochs=1, offline=True, metrics_port=70000)
+    with pytest.raises(ValueError, match="metrics_address expected an IPv4 or IPv6 address"):
+        CarbonTracker(epochs=1, offline=True, metrics_port=9000, metrics_address="localhost")

@@ -180,6 +180,12 @@ options:
   --no-interpretable        omit the "equivalent to ... km" lines
   --decimal-precision N     digits in the consumption blocks (default 6)
   --verbose N               0: no output messages on the console (default 1)
+  --metrics-port PORT       serve live metrics (Prometheus text format) at
+                            http://ADDRESS:PORT/metrics while the command runs
+  --metrics-address ADDR    the address to bind (default 127.0.0.1; 0.0.0.0 for all)
+  --metrics-textfile FILE   write the same metrics to FILE at each tick (atomically;
+                            for node_exporter's textfile collector)
+  --no-progress             no status line on a terminal's last line
   --sim-cpu NAME --sim-cpu-tdp W [--sim-cpu-util U]
   --sim-gpu NAME --sim-gpu-watts W [--sim-gpu-util U]
                             simulated hardware: constant W x U watts
@@ -340,6 +346,20 @@ std::string parse_cli_args(const std::vector<std::string>& args, CliOptions& o) 
       err = flag(o.devices_by_pid, true);
     } else if (key == "--no-interpretable") {
       err = flag(o.interpretable, false);
+    } else if (key == "--no-progress") {
+      err = flag(o.progress, false);
+    } else if (key == "--metrics-port") {
+      err = get_int(o.metrics_port, "a TCP port from 1 to 65535",
+                    [](int n) { return n >= 1 && n <= 65535; });
+    } else if (key == "--metrics-address") {
+      err = get(o.metrics_address);
+      if (err.empty() && !valid_ip_address(o.metrics_address))
+        err = bad(fmt::format(
+            "expected an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::1, got '{}'",
+            o.metrics_address));
+    } else if (key == "--metrics-textfile") {
+      err = get(o.metrics_textfile);
+      if (err.empty() && o.metrics_textfile.empty()) err = bad("expected a file name");
     } else if (key == "--parse") {
       err = get(text);
       if (!err.empty()) return err;
@@ -577,6 +597,10 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   t.offline = o.offline;
   t.devices_by_pid = o.devices_by_pid;
   t.interpretable = o.interpretable;
+  t.metrics_port = o.metrics_port;
+  t.metrics_address = o.metrics_address;
+  t.metrics_textfile = o.metrics_textfile;
+  t.progress = o.progress;
   // The waiting loop below starts the sampling thread when its first tick is
   // due: a command shorter than one interval runs without it.
   t.defer_sampling_thread = true;

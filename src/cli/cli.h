@@ -26,6 +26,10 @@ struct CliOptions {
   bool offline = false;
   bool devices_by_pid = false;
   bool interpretable = true;
+  int metrics_port = 0;  // 0: no endpoint
+  std::string metrics_address = "127.0.0.1";
+  std::string metrics_textfile;
+  bool progress = true;                 // the status line, when stderr is a terminal
   std::vector<std::string> parse_args;  // non-empty: --parse mode
   bool help = false;
   bool version = false;

@@ -1,5 +1,6 @@
 #include "tracker/options.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <cctype>
@@ -13,6 +14,11 @@ namespace {
 Error invalid(const std::string& message) { return Error(ErrorCode::kInvalidArgument, message); }
 
 }  // namespace
+
+bool valid_ip_address(const std::string& text) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
 
 void parse_components(const std::string& components, EffectiveOptions& eff) {
   std::string spec;
@@ -68,6 +74,17 @@ EffectiveOptions validate_options(const TrackerOptions& o) {
     throw invalid(
         "When using simulated GPU (sim_gpu), you must also specify the GPU power consumption "
         "(sim_gpu_watts)");
+
+  if (o.metrics_port < 0 || o.metrics_port > 65535)
+    throw invalid(
+        fmt::format("Argument metrics_port expected a TCP port from 1 to 65535 (0 = no "
+                    "endpoint), got {}.",
+                    o.metrics_port));
+  if (!valid_ip_address(o.metrics_address))
+    throw invalid(fmt::format(
+        "Argument metrics_address expected an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or "
+        "::1, got '{}'.",
+        o.metrics_address));
 
   parse_components(o.components, eff);
   return eff;

@@ -21,6 +21,9 @@ struct EffectiveOptions {
 // messages where it has one (behaviour document §1.2).
 EffectiveOptions validate_options(const TrackerOptions& options);
 
+// True for an IPv4 or IPv6 address literal (the metrics endpoint's address).
+bool valid_ip_address(const std::string& text);
+
 // Fills eff.components, gpu_explicit and cpu_explicit from a spec such as
 // "all", "cpu" or "gpu,cpu" (case and spaces ignored). Throws
 // Error(kInvalidArgument) naming the component that is not one.

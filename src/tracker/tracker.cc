@@ -21,6 +21,8 @@
 #include "logs/jsonl_writer.h"
 #include "output/json.h"
 #include "output/logger.h"
+#include "output/metrics.h"
+#include "output/progress.h"
 #include "output/report.h"
 #include "sensors/sensor_table.h"
 #include "sensors/simulated.h"
@@ -91,6 +93,8 @@ class Tracker::Impl {
   // On the sampling thread, after each of its ticks (Sampler::set_on_tick):
   // feeds what follows the run live. Must be quick and must not throw.
   void on_tick(const TickSample& sample);
+  void start_metrics(const std::string& hostname);
+  ProgressFigures progress_figures(const TickSample& sample);
   std::string location() const;
   // Runs f on the JSONL writer, if there is one. A failed write is said once
   // and ends the JSONL file, never the measurement.
@@ -109,6 +113,9 @@ class Tracker::Impl {
   std::unique_ptr<IntensitySource> intensity_;
   std::unique_ptr<Sampler> sampler_;
   std::unique_ptr<JsonlWriter> jsonl_;
+  std::unique_ptr<LiveMetrics> metrics_;    // with metrics_port or metrics_textfile
+  std::unique_ptr<ProgressLine> progress_;  // with progress, on a terminal
+  double start_steady_s_ = 0;
   size_t jsonl_intensities_ = 0;  // intensity records already in the JSONL file
 
   mutable std::mutex mu_;  // guards the results below for result()
@@ -224,6 +231,10 @@ void Tracker::Impl::setup() {
     jsonl_ = std::make_unique<JsonlWriter>(logger_->stem() + "_carbontracker.jsonl");
     jsonl([&](JsonlWriter& w) { w.run_start(meta, run_.devices, opt_.pue, clock_.unix_s()); });
   }
+  if (opt_.metrics_port > 0 || !opt_.metrics_textfile.empty()) start_metrics(meta.hostname);
+  start_steady_s_ = clock_.steady_s();
+  if (opt_.progress && ProgressLine::wanted(STDERR_FILENO, opt_.verbose))
+    progress_ = std::make_unique<ProgressLine>(STDERR_FILENO);
   sampler_->set_on_tick([this](const TickSample& s) { on_tick(s); });
   sampler_->start(!opt_.defer_sampling_thread);
   logger_->info("Monitoring thread started.");
@@ -278,8 +289,56 @@ void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) 
 }
 
 void Tracker::Impl::on_tick(const TickSample& sample) {
-  // Nothing follows the run live yet.
-  (void)sample;
+  if (metrics_) metrics_->on_tick(sample);
+  if (progress_) progress_->draw(progress_figures(sample));
+}
+
+ProgressFigures Tracker::Impl::progress_figures(const TickSample& sample) {
+  ProgressFigures f;
+  f.epochs_planned = opt_.epochs;
+  f.elapsed_s = sample.totals.steady_s - start_steady_s_;
+  for (ComponentKind kind : eff_.components) {
+    double watts = 0;
+    bool present = false;
+    for (size_t i = 0; i < run_.devices.size() && i < sample.power_w.size(); ++i)
+      if (run_.devices[i].component == kind) {
+        watts += sample.power_w[i];
+        present = true;
+      }
+    if (present) f.power_w.emplace_back(component_name(kind), watts);
+  }
+  for (double j : sample.totals.energy_j) f.energy_kwh += j * opt_.pue / kJoulesPerKwh;
+  for (double g : sample.totals.co2_g) f.co2_g += g * opt_.pue;
+  std::lock_guard<std::mutex> lock(mu_);
+  f.epochs_completed = completed_;
+  f.in_epoch = in_epoch_;
+  if (run_.prediction) {
+    f.predicted_energy_kwh = run_.prediction->energy_kwh;
+    f.predicted_co2_g = run_.prediction->co2_g;
+    double done_s = 0;
+    for (const EpochRecord& e : run_.epochs) done_s += e.duration_s;
+    if (in_epoch_) done_s += std::max(0.0, sample.totals.steady_s - epoch_start_snap_.steady_s);
+    f.remaining_s = std::max(0.0, run_.prediction->duration_s - done_s);
+  }
+  return f;
+}
+
+void Tracker::Impl::start_metrics(const std::string& hostname) {
+  MetricsState st;
+  st.version = version();
+  st.labels = metrics_labels(hostname, [&](const std::string& n) { return env_.var(n); });
+  st.devices = run_.devices;
+  st.pue = opt_.pue;
+  st.epochs_planned = opt_.epochs;
+  LiveMetricsOptions mo;
+  mo.port = opt_.metrics_port;
+  mo.address = opt_.metrics_address;
+  mo.textfile = opt_.metrics_textfile;
+  metrics_ = std::make_unique<LiveMetrics>(std::move(st), mo, [this](const std::string& m) {
+    logger_->err(LogLevel::kWarning, m);
+    std::lock_guard<std::mutex> lock(mu_);
+    run_.messages.push_back(m);
+  });
 }
 
 template <typename F>
@@ -376,6 +435,7 @@ void Tracker::Impl::say_intensity_notes() {
 
 void Tracker::Impl::shutdown() {
   if (sampler_) sampler_->stop();
+  if (progress_) progress_->finish();
 }
 
 std::string Tracker::Impl::location() const {
@@ -459,6 +519,7 @@ void Tracker::Impl::epoch_end() {
     jsonl([&](JsonlWriter& w) { w.hold(); });
     jsonl_new_intensities();
     jsonl([&](JsonlWriter& w) { w.epoch(record, run_.devices); });
+    if (metrics_) metrics_->on_epoch_end(end, record.index);
     if (opt_.on_epoch) opt_.on_epoch(result());
     if (completed_ == eff_.epochs_before_pred) {
       predict();
@@ -523,6 +584,7 @@ void Tracker::Impl::predict() {
     run_.prediction = c;
   }
   jsonl([&](JsonlWriter& w) { w.prediction(c); });
+  if (metrics_) metrics_->on_prediction(c);
   logger_->output(consumption_block(fmt::format("Predicted consumption for {} epoch(s):", c.epochs),
                                     c.duration_s, c.energy_kwh, c.co2_g, opt_.decimal_precision,
                                     opt_.interpretable));
