@@ -26,7 +26,8 @@ struct CliOptions {
   bool offline = false;
   bool devices_by_pid = false;
   bool interpretable = true;
-  std::vector<std::string> parse_args;  // non-empty: --parse mode
+  std::vector<std::string> parse_args;   // non-empty: --parse mode
+  std::vector<std::string> report_args;  // non-empty: --report mode, from "--report" on
   bool help = false;
   bool version = false;
   std::vector<std::string> command;
