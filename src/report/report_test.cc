@@ -229,6 +229,32 @@ TEST(ReportModel, KilledTextRunShowsItsEpochs) {
   EXPECT_NE(html.find(format_fixed(275.0 * 3.01 * 1.58 / 3.6e6, 6)), std::string::npos);
 }
 
+TEST(ReportModel, SeveralRunsAggregateFirstThenOneSectionEach) {
+  ScratchDir dir;
+  RunResult run = scripted_run();
+  write_run(dir.file(std::string(kStem) + ".jsonl"), run);
+  for (const auto& entry : fs::directory_iterator(fixture_dir("embedded_3ep_stop_generic_cpu")))
+    fs::copy(entry.path(), dir.file(entry.path().filename().string()));
+  Report rep = build_report(dir.path());
+  ASSERT_EQ(rep.runs.size(), 2u);
+  auto runs = parser::parse_all_logs(dir.path());
+  parser::Aggregate total = parser::aggregate(runs);
+  EXPECT_EQ(rep.aggregate.energy_kwh, total.energy_kwh);
+  EXPECT_EQ(rep.aggregate.runs, 2);
+  std::string html = report_html(rep);
+  size_t all = html.find("<h2>All runs</h2>");
+  size_t first = html.find("<h2>Run " + rep.runs[0].name + "</h2>");
+  size_t second = html.find("<h2>Run " + rep.runs[1].name + "</h2>");
+  ASSERT_NE(all, std::string::npos);
+  ASSERT_NE(first, std::string::npos);
+  ASSERT_NE(second, std::string::npos);
+  EXPECT_LT(all, first);
+  EXPECT_LT(first, second);
+  EXPECT_LT(html.find(format_fixed(total.energy_kwh, 6)), first);
+  // Chart titles name their run.
+  EXPECT_NE(html.find(rep.runs[1].name + ": Energy per epoch"), std::string::npos);
+}
+
 TEST(ReportModel, BadPathsNameTheFix) {
   ScratchDir dir;
   try {
