@@ -137,6 +137,14 @@ def main():
         report_case(tmp, "cpu_only", logs, [fixed(a["energy_kwh"]), fixed(a["co2eq_g"]),
                                             fixed(rec["total"]["energy_kwh"])], True)
 
+        # This machine's own CPU sensor (measured by RAPL, or estimated where
+        # RAPL is not readable): the provenance and source the run recorded.
+        logs, rec = tracked(tmp, "own_cpu", ["--components", "cpu"], epochs=2)
+        figs = [fixed(rec["actual"]["energy_kwh"])] + [d["provenance"] for d in rec["devices"]]
+        _, html, _ = report_case(tmp, "own_cpu", logs, figs, True)
+        for d in rec["devices"]:
+            check(d["source"] in html.replace("&amp;", "&"), f"own_cpu: source {d['source']}")
+
         # Killed: kill -9 after the first epoch; the logs lack their last lines.
         logs = os.path.join(tmp, "killed")
         p = subprocess.Popen([CT, "--offline", "--log_dir", logs, "--update-interval", "0.1",
@@ -154,8 +162,8 @@ def main():
         _, html, _ = report_case(tmp, "killed", logs, figs, expect_power=True)
         check("killed" in html, "killed: status")
 
-        # The original's logs (GPU+CPU and CPU-only).
-        for case in ("cli_sim_cpu_gpu", "embedded_3ep_stop_generic_cpu"):
+        # The original's logs (GPU+CPU, CPU-only, GPU-only).
+        for case in ("cli_sim_cpu_gpu", "embedded_3ep_stop_generic_cpu", "v212_cli"):
             d = os.path.join(ORIGINAL, case)
             agg = parsed(d)
             figs = [fixed(agg["aggregate"]["energy (kWh)"]), fixed(agg["aggregate"]["co2eq (g)"]),
