@@ -6,6 +6,7 @@ With KEEP_DIR, the HTML screenshot and the first PDF page of the GPU+CPU run
 are copied there (how doc/report-*.png are made).
 """
 
+import glob
 import json
 import os
 import shutil
@@ -175,6 +176,25 @@ def main():
         r = run([CT, "--report", os.path.join(ORIGINAL, "cli_sim_cpu_gpu", f), "--output",
                  os.path.join(tmp, "one.html")])
         check(r.returncode == 0, f"one file: {r.stderr}")
+
+        # Without cairo (hidden in a private mount namespace; needs root):
+        # --report says what to install, tracking is unaffected.
+        libs = glob.glob("/usr/lib/*/libcairo.so.2") + glob.glob("/lib/*/libcairo.so.2")
+        if os.geteuid() == 0 and shutil.which("unshare") and libs:
+            hide = "mount --bind /dev/null %s && exec \"$@\"" % os.path.realpath(libs[0])
+            def without_cairo(*args):
+                return run(["unshare", "-m", "sh", "-c", hide, "sh", CT, *args])
+            r = without_cairo("--report", ORIGINAL + "/v212_cli", "--output",
+                              os.path.join(tmp, "nocairo.pdf"))
+            check(r.returncode == 1 and "install cairo" in r.stderr,
+                  f"without cairo: {r.returncode} {r.stderr}")
+            logs = os.path.join(tmp, "nocairo")
+            r = without_cairo("--offline", "--log_dir", logs, "--verbose", "0", "--sim-cpu", "X",
+                              "--sim-cpu-tdp", "10", "--", "true")
+            check(r.returncode == 0 and parsed(logs)["aggregate"]["runs"] == 1,
+                  f"tracking without cairo: {r.returncode} {r.stderr}")
+        else:
+            print("without cairo: not checked (needs root, unshare and libcairo.so.2)")
 
         # Usage errors exit 2, unreadable input 1, each with one clear line.
         r = run([CT, "--report", ORIGINAL, "--output", os.path.join(tmp, "r.docx")])
