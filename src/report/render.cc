@@ -42,18 +42,51 @@ std::string opt_duration(const std::optional<double>& s) {
   return s ? format_duration(*s) : "unknown";
 }
 
+// `s` with every byte that is not part of valid UTF-8 replaced by '?':
+// cairo refuses to draw invalid UTF-8, and logs may hold any bytes.
+std::string valid_utf8(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size() && !(n == 2 && c < 0xC2) && !(n == 4 && c > 0xF4);
+    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
+    if (ok && n == 3) {
+      auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogates
+    }
+    if (ok && n == 4) {
+      auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    if (ok) {
+      out.append(s, i, n);
+      i += n;
+    } else {
+      out += '?';
+      ++i;
+    }
+  }
+  return out;
+}
+
 struct Doc {
   std::vector<Block> blocks;
   std::vector<std::vector<Chart>> charts;  // per run; blocks point into these
 
-  void title(std::string t) { blocks.push_back({Block::Kind::kTitle, std::move(t), {}, nullptr}); }
-  void heading(std::string t) {
-    blocks.push_back({Block::Kind::kHeading, std::move(t), {}, nullptr});
+  void title(const std::string& t) {
+    blocks.push_back({Block::Kind::kTitle, valid_utf8(t), {}, nullptr});
   }
-  void para(std::string t) {
-    blocks.push_back({Block::Kind::kParagraph, std::move(t), {}, nullptr});
+  void heading(const std::string& t) {
+    blocks.push_back({Block::Kind::kHeading, valid_utf8(t), {}, nullptr});
+  }
+  void para(const std::string& t) {
+    blocks.push_back({Block::Kind::kParagraph, valid_utf8(t), {}, nullptr});
   }
   void table(std::vector<std::vector<std::string>> rows) {
+    for (auto& row : rows)
+      for (std::string& cell : row) cell = valid_utf8(cell);
     blocks.push_back({Block::Kind::kTable, "", std::move(rows), nullptr});
   }
   void chart(const Chart* c) { blocks.push_back({Block::Kind::kChart, "", {}, c}); }
@@ -196,7 +229,7 @@ void run_section(Doc& doc, const RunReport& run, size_t run_index, bool several)
   }
   for (const std::string& n : run.notes) doc.para("Note: " + n);
   for (Chart& c : doc.charts[run_index]) {
-    if (several) c.title = run.name + ": " + c.title;
+    if (several) c.title = valid_utf8(run.name) + ": " + c.title;
     doc.chart(&c);
   }
 }
@@ -204,7 +237,13 @@ void run_section(Doc& doc, const RunReport& run, size_t run_index, bool several)
 Doc document(const Report& report) {
   Doc doc;
   doc.charts.reserve(report.runs.size());
-  for (const RunReport& run : report.runs) doc.charts.push_back(run_charts(run));
+  for (const RunReport& run : report.runs) {
+    doc.charts.push_back(run_charts(run));
+    for (Chart& c : doc.charts.back()) {
+      c.title = valid_utf8(c.title);
+      for (Series& series : c.series) series.label = valid_utf8(series.label);
+    }
+  }
   doc.title("Carbon footprint report");
   doc.para(fmt::format("Logs: {} ({} run(s)). Made by carbontracker {}.", report.path,
                        report.runs.size(), CT_VERSION));

@@ -255,6 +255,24 @@ TEST(ReportModel, SeveralRunsAggregateFirstThenOneSectionEach) {
   EXPECT_NE(html.find(rep.runs[1].name + ": Energy per epoch"), std::string::npos);
 }
 
+TEST(ReportRender, InvalidUtf8InALogIsReplaced) {
+  // A device name with bytes that are not UTF-8 (cairo draws no such text).
+  ScratchDir dir;
+  std::string src =
+      fixture_dir("cli_sim_cpu_gpu") + "/13016.744321_2026-11-26T213553Z_carbontracker";
+  for (const char* suffix : {".log", "_output.log"}) {
+    std::string text = read_text(src + suffix);
+    for (size_t p = 0; (p = text.find("A100", p)) != std::string::npos; p += 4) text[p] = '\xff';
+    write_file(dir.file(std::string("1.2_2026-11-26T213553Z_carbontracker") + suffix), text);
+  }
+  Report rep = build_report(dir.path());
+  ASSERT_EQ(rep.runs.size(), 1u);
+  generate_report(dir.path(), dir.file("r.pdf"));
+  EXPECT_EQ(read_text(dir.file("r.pdf")).substr(0, 5), "%PDF-");
+  std::string html = report_html(rep);
+  EXPECT_NE(html.find("NVIDIA ?100-SXM4-40GB"), std::string::npos);
+}
+
 TEST(ReportModel, BadPathsNameTheFix) {
   ScratchDir dir;
   try {
