@@ -32,6 +32,8 @@
 #include "console.h"
 #include "logs/log_text.h"
 #include "output/json.h"
+#include "report/render.h"
+#include "report/report_model.h"
 
 namespace py = pybind11;
 
@@ -444,6 +446,27 @@ PYBIND11_MODULE(_carbontracker, m) {
         return d ? py::object(py::float_(*d)) : py::object(py::none());
       },
       py::arg("text"), "'H:MM:SS' or 'H:MM:SS.ss' in seconds, or None.");
+  m.def(
+      "generate_report",
+      [](const std::string& path, const std::string& output) {
+        std::vector<std::string> warnings;
+        {
+          py::gil_scoped_release release;
+          if (!report::format_for(output))
+            throw Error(ErrorCode::kInvalidArgument,
+                        "cannot tell the report format from " + output +
+                            ": give a file name ending in .pdf, .html, .svg or .png");
+          report::Report r = report::build_report(path);
+          warnings = r.warnings;
+          report::write_report(r, output);
+        }
+        py::list w;
+        for (const std::string& s : warnings) w.append(py::str(s));
+        return w;
+      },
+      py::arg("path"), py::arg("output"),
+      "Writes the report of a log file or directory to output (.pdf, .html, .svg, .png); "
+      "returns the warnings about skipped files.");
   m.def(
       "aggregate_sentence",
       [](double energy_kwh, double co2eq_g,

@@ -28,6 +28,7 @@
 #include "cli/console_buffer.h"
 #include "logs/parse_cli.h"
 #include "output/json.h"
+#include "report/report_cli.h"
 #include "tracker/options.h"
 
 extern char** environ;
@@ -156,6 +157,7 @@ std::string cli_usage(const std::string& prog) {
   return fmt::format(
       R"(usage: {0} [options] [--] command [args...]
        {0} --parse DIR [--format text|json] [--by job|host] [--recursive]
+       {0} --report PATH [--output FILE.pdf|.html|.svg|.png]
 
 Runs command, measures the energy of the CPU, DRAM and GPUs while it runs,
 converts it to CO2eq and reports it. The exit status is the command's
@@ -190,6 +192,9 @@ options:
   --sim-gpu NAME --sim-gpu-watts W [--sim-gpu-util U]
                             simulated hardware: constant W x U watts
   --parse DIR               aggregate the logs in DIR instead of running a command
+  --report PATH             a report of the logs in PATH (a directory or a log file)
+                            with charts; --output FILE (default carbon_report.pdf),
+                            whose extension picks PDF, HTML, SVG or PNG
   --version                 print the version
   -h, --help                print this help
 )",
@@ -366,6 +371,10 @@ std::string parse_cli_args(const std::vector<std::string>& args, CliOptions& o) 
       o.parse_args.push_back(text);
       // Everything after --parse DIR belongs to the parser.
       for (++i; i < args.size(); ++i) o.parse_args.push_back(args[i]);
+      return "";
+    } else if (key == "--report") {
+      // Everything from --report on belongs to the report command.
+      o.report_args.assign(args.begin() + static_cast<long>(i), args.end());
       return "";
     } else {
       return fmt::format(
@@ -734,6 +743,7 @@ int run_cli(const std::vector<std::string>& args, SignalHandlers handlers) {
     return 0;
   }
   if (!o.parse_args.empty()) return run_parse_command(o.parse_args, std::cout, std::cerr);
+  if (!o.report_args.empty()) return run_report_command(o.report_args, std::cout, std::cerr);
   if (o.command.empty()) {
     std::cerr << prog << ": no command given\n" << cli_usage(prog);
     return 2;

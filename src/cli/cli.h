@@ -30,7 +30,8 @@ struct CliOptions {
   std::string metrics_address = "127.0.0.1";
   std::string metrics_textfile;
   bool progress = true;                 // the status line, when stderr is a terminal
-  std::vector<std::string> parse_args;  // non-empty: --parse mode
+  std::vector<std::string> parse_args;   // non-empty: --parse mode
+  std::vector<std::string> report_args;  // non-empty: --report mode, from "--report" on
   bool help = false;
   bool version = false;
   std::vector<std::string> command;

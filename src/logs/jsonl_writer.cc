@@ -18,11 +18,14 @@
 namespace carbontracker {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Lines keep their keys in writing order ("event" first), for people who
 // read or grep the file.
 using Json = nlohmann::ordered_json;
+
+// x rounded to three decimals; the shortest text of the result is short.
+double milli(double x) { return std::isfinite(x) ? std::round(x * 1000.0) / 1000.0 : x; }
 
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
@@ -187,6 +190,17 @@ void JsonlWriter::intensity(const IntensityRecord& r) {
               {"source", r.source},
               {"location", r.location},
               {"forecast", r.forecast}});
+}
+
+void JsonlWriter::sample(double unix_s, double interval_s, const std::vector<double>& power_w,
+                         double intensity_g_per_kwh) {
+  Json power = Json::array();
+  for (double w : power_w) power.push_back(milli(w));
+  write_line({{"event", "sample"},
+              {"time", milli(unix_s)},
+              {"interval_s", milli(interval_s)},
+              {"power_w", power},
+              {"g_per_kwh", milli(intensity_g_per_kwh)}});
 }
 
 void JsonlWriter::prediction(const Consumption& c) {

@@ -58,6 +58,12 @@ class JsonlWriter {
   void epoch(const EpochRecord& epoch, const std::vector<DeviceInfo>& devices);
   void intensity(const IntensityRecord& record);
   void prediction(const Consumption& consumption);
+  // One sampling tick (schema 2): each device's mean power (W, in the order
+  // of `devices`) over the `interval_s` seconds before `unix_s`, and the
+  // carbon intensity then in force. Figures are rounded to milliunits to
+  // keep the file small (doc/jsonl-format.md, "sample").
+  void sample(double unix_s, double interval_s, const std::vector<double>& power_w,
+              double intensity_g_per_kwh);
   // Final totals without and with PUE, per component, and the actual
   // consumption block if there is one.
   void totals(const RunResult& result, double unix_s);

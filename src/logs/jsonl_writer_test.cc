@@ -86,7 +86,7 @@ TEST(JsonlWriter, OneObjectPerLine) {
   for (std::string line; std::getline(f, line);) lines.push_back(nlohmann::json::parse(line));
   ASSERT_EQ(lines.size(), 8u);
   EXPECT_EQ(lines[0]["event"], "run_start");
-  EXPECT_EQ(lines[0]["schema"], 1);
+  EXPECT_EQ(lines[0]["schema"], 2);
   EXPECT_EQ(lines[0]["hostname"], "node01");
   EXPECT_EQ(lines[0]["cluster"]["SLURM_JOB_ID"], "123");
   EXPECT_EQ(lines[0]["command"], "python train.py");
@@ -106,6 +106,69 @@ TEST(JsonlWriter, OneObjectPerLine) {
   EXPECT_EQ(lines[7]["epochs_completed"], 3);
   EXPECT_EQ(lines[7]["interrupted"], true);
   EXPECT_EQ(lines[7]["actual"]["energy_kwh"], 0.00119321234567);
+}
+
+TEST(JsonlWriter, SampleLinesRoundToMilliunits) {
+  ScratchDir dir;
+  std::string path = dir.file("1.2_2025-11-26T213553Z_carbontracker.jsonl");
+  {
+    JsonlWriter w(path);
+    w.run_start(metadata("n", ""), devices(), 1.58, kStart);
+    w.sample(kStart + 10.0004, 10.0001, {150.12345678, 62.5}, 151.6503);
+    w.sample(kStart + 20, 9.9996, {0.0004, 1e-9}, 151.6503);
+  }
+  std::ifstream f(path);
+  std::vector<std::string> text;
+  for (std::string line; std::getline(f, line);) text.push_back(line);
+  ASSERT_EQ(text.size(), 3u);
+  EXPECT_EQ(text[1],
+            "{\"event\":\"sample\",\"time\":1764193010.25,\"interval_s\":10.0,"
+            "\"power_w\":[150.123,62.5],\"g_per_kwh\":151.65}");
+  nlohmann::json j = nlohmann::json::parse(text[2]);
+  EXPECT_EQ(j["interval_s"], 10.0);
+  EXPECT_EQ(j["power_w"], nlohmann::json({0.0, 0.0}));
+}
+
+// A schema 2 file (sample lines among the others) and the same run written
+// as schema 1 (no sample lines) read back to the same figures.
+TEST(JsonlWriter, ParserReadsSchemaOneAndTwo) {
+  ScratchDir dir1, dir2;
+  RunResult run = scripted_run();
+  std::string name = "7.8_2025-11-26T213553Z_carbontracker.jsonl";
+  write_run(dir2.file(name), run, metadata("node01", "123"));
+  std::string v2 = read_text(dir2.file(name));
+  // Interleave sample lines after every line but the first and the last.
+  std::string with_samples, v1;
+  size_t pos = 0;
+  int n = 0;
+  while (pos < v2.size()) {
+    size_t end = v2.find('\n', pos) + 1;
+    std::string line = v2.substr(pos, end - pos);
+    with_samples += line;
+    std::string l1 = line;
+    if (n == 0) l1.replace(l1.find("\"schema\":2"), 10, "\"schema\":1");
+    v1 += l1;
+    if (n > 0 && end < v2.size())
+      with_samples +=
+          "{\"event\":\"sample\",\"time\":1764193001.0,\"interval_s\":10.0,"
+          "\"power_w\":[300.0,62.5],\"g_per_kwh\":151.65}\n";
+    pos = end;
+    ++n;
+  }
+  write_file(dir2.file(name), with_samples);
+  write_file(dir1.file(name), v1);
+  for (bool per_epoch : {true, false}) {
+    std::vector<std::string> w1, w2;
+    auto r1 = parser::parse_all_logs(dir1.path(), &w1, {.per_epoch = per_epoch});
+    auto r2 = parser::parse_all_logs(dir2.path(), &w2, {.per_epoch = per_epoch});
+    EXPECT_TRUE(w1.empty());
+    EXPECT_TRUE(w2.empty());
+    ASSERT_EQ(r1.size(), 1u);
+    ASSERT_EQ(r2.size(), 1u);
+    r1[0].jsonl_filename = r2[0].jsonl_filename;
+    EXPECT_EQ(parser::to_json(r1[0]), parser::to_json(r2[0]));
+    EXPECT_EQ(r2[0].actual->energy_kwh, run.actual->energy_kwh);
+  }
 }
 
 TEST(JsonlWriter, RoundTripGivesTheRunsOwnNumbers) {

@@ -112,6 +112,7 @@ class Tracker::Impl {
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<IntensitySource> intensity_;
   std::unique_ptr<Sampler> sampler_;
+  std::mutex jsonl_mu_;  // guards jsonl_ (written from both threads)
   std::unique_ptr<JsonlWriter> jsonl_;
   std::unique_ptr<LiveMetrics> metrics_;    // with metrics_port or metrics_textfile
   std::unique_ptr<ProgressLine> progress_;  // with progress, on a terminal
@@ -289,6 +290,9 @@ void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) 
 }
 
 void Tracker::Impl::on_tick(const TickSample& sample) {
+  jsonl([&](JsonlWriter& w) {
+    w.sample(sample.totals.unix_s, sample.interval_s, sample.power_w, sample.intensity_g_per_kwh);
+  });
   if (metrics_) metrics_->on_tick(sample);
   if (progress_) progress_->draw(progress_figures(sample));
 }
@@ -343,22 +347,27 @@ void Tracker::Impl::start_metrics(const std::string& hostname) {
 
 template <typename F>
 void Tracker::Impl::jsonl(F&& f) {
-  if (!jsonl_) return;
-  try {
-    f(*jsonl_);
-  } catch (const std::exception& e) {
-    std::string m = std::string(e.what()) + " The JSONL log stops here; measuring goes on.";
-    logger_->err(LogLevel::kWarning, m);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      run_.messages.push_back(m);
+  std::string m;
+  {
+    // The sampling thread writes sample lines while the caller's thread
+    // writes the others and may end the file.
+    std::lock_guard<std::mutex> lock(jsonl_mu_);
+    if (!jsonl_) return;
+    try {
+      f(*jsonl_);
+      return;
+    } catch (const std::exception& e) {
+      m = std::string(e.what()) + " The JSONL log stops here; measuring goes on.";
+      jsonl_.reset();
     }
-    jsonl_.reset();
   }
+  logger_->err(LogLevel::kWarning, m);
+  std::lock_guard<std::mutex> lock(mu_);
+  run_.messages.push_back(m);
 }
 
 void Tracker::Impl::jsonl_new_intensities() {
-  if (!jsonl_ || !sampler_) return;
+  if (!sampler_) return;
   std::vector<IntensityRecord> recs = sampler_->intensities();
   for (; jsonl_intensities_ < recs.size(); ++jsonl_intensities_)
     jsonl([&](JsonlWriter& w) { w.intensity(recs[jsonl_intensities_]); });
@@ -680,7 +689,10 @@ void Tracker::Impl::finish(bool interrupted) {
   jsonl_new_intensities();
   jsonl([&](JsonlWriter& w) { w.totals(result(), clock_.unix_s()); });
   jsonl([&](JsonlWriter& w) { w.release(); });
-  jsonl_.reset();
+  {
+    std::lock_guard<std::mutex> lock(jsonl_mu_);
+    jsonl_.reset();
+  }
   if (!opt_.json_path.empty()) write_json_file(opt_.json_path, run_to_json(result()));
 }
 
