@@ -69,6 +69,9 @@ EffectiveOptions validate_options(const TrackerOptions& o) {
         "When using simulated GPU (sim_gpu), you must also specify the GPU power consumption "
         "(sim_gpu_watts)");
 
+  if (o.distributed != "auto" && o.distributed != "off")
+    throw invalid(
+        fmt::format("Argument distributed expected \"auto\" or \"off\", got '{}'.", o.distributed));
   parse_components(o.components, eff);
   return eff;
 }
