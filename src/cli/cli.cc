@@ -28,6 +28,7 @@
 #include "cli/console_buffer.h"
 #include "logs/parse_cli.h"
 #include "output/json.h"
+#include "tracker/distributed.h"
 #include "tracker/options.h"
 
 extern char** environ;
@@ -150,6 +151,16 @@ std::optional<std::map<std::string, std::string>> parse_api_keys(std::string tex
   return std::nullopt;
 }
 
+// Tells the command's own trackers on this host that this wrapper measures
+// the node (CARBONTRACKER_MEASURED_BY=PID@HOST). Called before any thread of
+// the wrapper reads the environment.
+void mark_node_measured() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) return;
+  std::string mark = std::to_string(static_cast<long>(getpid())) + "@" + host;
+  setenv(kMeasuredByVar, mark.c_str(), 1);
+}
+
 }  // namespace
 
 std::string cli_usage(const std::string& prog) {
@@ -177,6 +188,8 @@ options:
   --offline                 no network access (table values only)
   --api_keys JSON           e.g. '{{"electricitymaps": "KEY"}}'
   --devices-by-pid          only GPUs running the command
+  --distributed auto|off    auto (default): under srun, torchrun or mpirun one
+                            process per node measures; off: every one does
   --no-interpretable        omit the "equivalent to ... km" lines
   --decimal-precision N     digits in the consumption blocks (default 6)
   --verbose N               0: no output messages on the console (default 1)
@@ -334,6 +347,10 @@ std::string parse_cli_args(const std::vector<std::string>& args, CliOptions& o) 
       if (err.empty() && !valid_region(o.region))
         err = bad(fmt::format("expected a country or zone code such as DK or DK-DK2, got '{}'",
                               o.region));
+    } else if (key == "--distributed") {
+      err = get(o.distributed);
+      if (err.empty() && o.distributed != "auto" && o.distributed != "off")
+        err = bad(fmt::format("expected auto or off, got '{}'", o.distributed));
     } else if (key == "--offline") {
       err = flag(o.offline, true);
     } else if (key == "--devices-by-pid") {
@@ -576,6 +593,9 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   t.region = o.region;
   t.offline = o.offline;
   t.devices_by_pid = o.devices_by_pid;
+  t.distributed = o.distributed;
+  // Read before the wrapper marks the environment for its command (below).
+  t.environment = Environment::from_process_env();
   t.interpretable = o.interpretable;
   // The waiting loop below starts the sampling thread when its first tick is
   // due: a command shorter than one interval runs without it.
@@ -623,6 +643,13 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
     return usage ? 2 : 70;
   }
 
+  // Another process of the job measures this node: run the command, say and
+  // write nothing.
+  bool quiet = !tracker->result().distributed.measures;
+  // The command's own trackers (embedded API in every rank of `carbontracker
+  // torchrun ...`) leave this node to the wrapper that measures it.
+  if (!quiet && o.distributed == "auto") mark_node_measured();
+
   bool markers = o.epochs > 0;
   bool implicit_epoch = true;  // the whole run, until the first marker
   bool warned_line = false;
@@ -630,7 +657,15 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   ChildResult child;
   try {
     tracker->epoch_start();
-    auto on_line = [&](const std::string& line) {
+    auto on_line = [&](const std::string& text) {
+      std::string line = text;
+      // Several ranks may write markers: "epoch_end rank=N" counts only for rank 0.
+      if (size_t sp = line.find(" rank="); sp != std::string::npos) {
+        int rank = -1;
+        if (!parse_int(line.substr(sp + 6), rank) || rank < 0) rank = -1;
+        if (rank > 0) return;
+        if (rank == 0) line.resize(sp);
+      }
       if (line == "epoch_start") {
         if (implicit_epoch) tracker->discard_epoch();
         implicit_epoch = false;
@@ -653,7 +688,7 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
           << "': " << std::strerror(child.start_errno)
           << (child.start_errno == ENOENT ? " (check the command name and PATH)" : "") << "\n";
     exit_status = child.exit_status;
-    if (markers && implicit_epoch && child.started)
+    if (markers && implicit_epoch && child.started && !quiet)
       err << "carbontracker: the command wrote no epoch markers on CARBONTRACKER_EPOCH_FD; the "
              "whole run is reported as one epoch.\n";
     if (!markers || implicit_epoch) {
@@ -667,7 +702,7 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
     exit_status = 70;
   }
 
-  if (!o.json_path.empty()) {
+  if (!o.json_path.empty() && !quiet) {
     nlohmann::json record = run_to_json(tracker->result());
     record["command"] = o.command;
     record["exit_status"] = exit_status;

@@ -25,6 +25,7 @@ struct CliOptions {
   std::string region;
   bool offline = false;
   bool devices_by_pid = false;
+  std::string distributed = "auto";  // --distributed auto|off
   bool interpretable = true;
   std::vector<std::string> parse_args;  // non-empty: --parse mode
   bool help = false;
