@@ -75,6 +75,11 @@ class CarbonTracker:
         offline (bool): No network access at all. Default False.
         json_path (str | os.PathLike | None): Write the run's JSON record (the
             same as the command line's ``--json``) there when monitoring ends.
+        distributed (str): "auto" (default): under torchrun, Slurm or MPI
+            one process per node measures (local rank 0, or the first to take
+            a node lock); the others measure nothing, print nothing and write
+            no logs, and their ``results["distributed"]`` says who measures
+            for them. "off": every process measures what it sees.
 
     Raises:
         carbontracker.exceptions.InvalidArgumentError: invalid arguments (a
@@ -110,6 +115,7 @@ class CarbonTracker:
         region=None,
         offline=False,
         json_path=None,
+        distributed="auto",
     ):
         options = {
             "epochs": _int("epochs", epochs),
@@ -136,6 +142,7 @@ class CarbonTracker:
             "region": "" if region is None else str(region),
             "offline": bool(offline),
             "json_path": _path(json_path),
+            "distributed": str(distributed),
         }
         self.epochs = options["epochs"]
         self.epochs_before_pred = options["epochs_before_pred"]
@@ -161,6 +168,7 @@ class CarbonTracker:
         self.region = region
         self.offline = options["offline"]
         self.json_path = json_path
+        self.distributed = options["distributed"]
         self._core = _carbontracker.Tracker(options)
 
     def epoch_start(self):
