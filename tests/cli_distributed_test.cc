@@ -155,6 +155,23 @@ TEST(CliDistributed, OnlyRankZerosTaggedMarkersCount) {
       << r.err;
 }
 
+// torchrun closes inherited descriptors: its ranks write to the pipe by name.
+TEST(CliDistributed, MarkersThroughTheEpochPathWithoutTheDescriptor) {
+  TempDir dir;
+  std::string script =
+      "exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; "
+      "for i in 1 2; do echo 'epoch_start rank=0' > $CARBONTRACKER_EPOCH_PATH; "
+      "echo 'epoch_start rank=1' > $CARBONTRACKER_EPOCH_PATH; sleep 0.1; "
+      "echo 'epoch_end rank=1' > $CARBONTRACKER_EPOCH_PATH; "
+      "echo 'epoch_end rank=0' > $CARBONTRACKER_EPOCH_PATH; done";
+  CliRun r = run_cli(dir, {"--epochs", "2", "--json", "run.json", "sh", "-c", script}, {});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  EXPECT_EQ(j["total"]["epochs_completed"], 2);
+  for (const auto& e : j["epochs"]) EXPECT_GE(e["duration_s"].get<double>(), 0.1);
+}
+
 TEST(CliDistributed, OffMeasuresInEveryRankAndSaysSo) {
   TempDir dir;
   CliRun r = run_cli(dir, {"--distributed", "off", "true"}, kRank1);

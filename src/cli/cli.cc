@@ -439,8 +439,15 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
     }
     if (epoch_target == 10) epoch_target = epoch_pipe[1];
     for (char** e = environ; e && *e; ++e)
-      if (std::strncmp(*e, "CARBONTRACKER_EPOCH_FD=", 23) != 0) env_strings.push_back(*e);
+      if (std::strncmp(*e, "CARBONTRACKER_EPOCH_FD=", 23) != 0 &&
+          std::strncmp(*e, "CARBONTRACKER_EPOCH_PATH=", 25) != 0)
+        env_strings.push_back(*e);
     env_strings.push_back("CARBONTRACKER_EPOCH_FD=" + std::to_string(epoch_target));
+    // The same pipe by name, for processes that do not inherit the descriptor
+    // (torchrun and Python's subprocess close it): opening the wrapper's read
+    // end through /proc for writing gives a write end of the same pipe.
+    env_strings.push_back(fmt::format("CARBONTRACKER_EPOCH_PATH=/proc/{}/fd/{}",
+                                      static_cast<long>(getpid()), epoch_pipe[0]));
     for (std::string& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
   }
@@ -466,11 +473,17 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
     _exit(127);
   }
   close(status_pipe[1]);
-  if (epoch_fd) close(epoch_pipe[1]);
+  // The wrapper keeps a write end open until the command exits: the pipe
+  // never reads as closed while CARBONTRACKER_EPOCH_PATH may still be opened
+  // by a process that did not inherit the descriptor.
   if (pid < 0) {
     result.start_errno = errno;
     g_forking = 0;
     close(status_pipe[0]);
+    if (epoch_fd) {
+      close(epoch_pipe[0]);
+      close(epoch_pipe[1]);
+    }
     return result;
   }
   g_child_pid = pid;
@@ -555,6 +568,7 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
   }
   drain_epoch_pipe();  // markers written just before exit
   if (epoch_pipe[0] >= 0) close(epoch_pipe[0]);
+  if (epoch_pipe[1] >= 0) close(epoch_pipe[1]);
   g_child_pid = 0;
   // Left installed, the SIGCHLD handler does nothing more: the pipe is closed below.
   if (pidfd >= 0) {
