@@ -6,7 +6,8 @@ pkgs=(build-essential cmake ninja-build pkg-config git
       libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev libcpp-httplib-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       python3 python3-dev python3-venv python3-pip pybind11-dev python3-pybind11 python3-pytest python3-numpy
-      clang libclang-rt-dev hyperfine)
+      clang libclang-rt-dev hyperfine
+      openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
