@@ -201,9 +201,9 @@ int run_parse_command(const std::vector<std::string>& args, std::ostream& out, s
   std::vector<std::string> warnings;
   std::vector<parser::LogResult> runs;
   try {
-    // Text output needs only the totals; JSON output shows every epoch.
-    runs = parser::parse_all_logs(dir, &warnings,
-                                  {.recursive = recursive, .per_epoch = format == "json"});
+    // Text output and --by need only the totals; JSON output of the runs shows every epoch.
+    runs = parser::parse_all_logs(
+        dir, &warnings, {.recursive = recursive, .per_epoch = format == "json" && by.empty()});
   } catch (const Error& e) {
     err << "carbontracker --parse: " << e.what() << "\n";
     return 1;
