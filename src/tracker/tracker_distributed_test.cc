@@ -1,5 +1,7 @@
 // The tracker under a distributed launcher: one process per node measures.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +10,7 @@
 
 #include "carbontracker/tracker.h"
 #include "common/clock.h"
+#include "fake_gpu/fake_gpu.h"
 
 namespace carbontracker {
 namespace {
@@ -153,6 +156,55 @@ TEST(TrackerDistributed, ABadPolicyIsAnInvalidArgument) {
     EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
     EXPECT_STREQ(e.what(), "Argument distributed expected \"auto\" or \"off\", got 'on'.");
   }
+}
+
+// With devices_by_pid the node's measuring rank counts the GPUs of every
+// local rank: its siblings under the launcher's process, not only its own
+// descendants. This test process plays the launcher; "rank 1" (a child
+// that only waits) runs on the GPU, "rank 0" (another child) builds the
+// tracker and reports through its exit status whether the GPU counts.
+TEST(TrackerDistributed, DevicesByPidCountsTheGpusOfEveryLocalRank) {
+  pid_t rank1 = fork();
+  if (rank1 == 0) {
+    pause();
+    _exit(0);
+  }
+  testing::write_fake_script(
+      "FAKE_NVML_SCRIPT",
+      "clock manual\ndevice\nname NVIDIA A100-SXM4-40GB\nuuid "
+      "GPU-8f3c1a22-0000-1111-2222-333344445555\ntrace 300:1\ncompute_pids " +
+          std::to_string(rank1) + "\n");
+  for (const char* policy : {"auto", "off"}) {
+    TempDir dir;
+    pid_t rank0 = fork();
+    if (rank0 == 0) {
+      std::ostringstream console;
+      TrackerOptions o = rank_options(dir, console, 0);
+      o.sim_cpu.reset();
+      o.sim_cpu_tdp.reset();
+      o.components = "gpu";
+      o.devices_by_pid = true;
+      o.distributed = policy;
+      o.environment->proc_root = "/proc";
+      o.environment->nvml_library = testing::fake_gpu_library_path("fake_nvml");
+      Tracker t(o);
+      t.stop();
+      std::string logs = read_all(dir.path / "logs");
+      bool counted = logs.find("no GPU runs the tracked process") == std::string::npos;
+      bool said = logs.find("devices_by_pid: GPUs used by the processes under pid " +
+                            std::to_string(getppid())) != std::string::npos;
+      _exit(counted && said ? 10 : counted ? 11 : said ? 12 : 13);
+    }
+    int status = 0;
+    waitpid(rank0, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status)) << policy;
+    // auto: counted, and the log says whose processes count; off: rank 0's
+    // own descendants only, so rank 1's GPU does not count.
+    EXPECT_EQ(WEXITSTATUS(status), std::string(policy) == "auto" ? 10 : 13) << policy;
+  }
+  kill(rank1, SIGTERM);
+  waitpid(rank1, nullptr, 0);
+  unsetenv("FAKE_NVML_SCRIPT");
 }
 
 }  // namespace
