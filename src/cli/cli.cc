@@ -151,12 +151,16 @@ std::optional<std::map<std::string, std::string>> parse_api_keys(std::string tex
   return std::nullopt;
 }
 
-// Tells the command's own trackers on this host that this wrapper measures
-// the node (CARBONTRACKER_MEASURED_BY=PID@HOST). Called before any thread of
-// the wrapper reads the environment.
-void mark_node_measured() {
+// Where this wrapper measures its node under "auto", tells the command's own
+// trackers on this host so (CARBONTRACKER_MEASURED_BY=PID@HOST). Called
+// before the tracker starts any thread (setenv must not race a getenv); the
+// tracker then makes the same decision from `env` (a lock taken here stays
+// this process's).
+void mark_node_if_measured(const std::string& policy, const Environment& env) {
+  if (policy != "auto") return;
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) return;
+  if (!resolve_distributed(policy, env, host, static_cast<long>(getppid())).measures) return;
   std::string mark = std::to_string(static_cast<long>(getpid())) + "@" + host;
   setenv(kMeasuredByVar, mark.c_str(), 1);
 }
@@ -608,8 +612,9 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   t.offline = o.offline;
   t.devices_by_pid = o.devices_by_pid;
   t.distributed = o.distributed;
-  // Read before the wrapper marks the environment for its command (below).
+  // Read before the wrapper marks the environment for its command.
   t.environment = Environment::from_process_env();
+  mark_node_if_measured(o.distributed, *t.environment);
   t.interpretable = o.interpretable;
   // The waiting loop below starts the sampling thread when its first tick is
   // due: a command shorter than one interval runs without it.
@@ -660,9 +665,6 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   // Another process of the job measures this node: run the command, say and
   // write nothing.
   bool quiet = !tracker->result().distributed.measures;
-  // The command's own trackers (embedded API in every rank of `carbontracker
-  // torchrun ...`) leave this node to the wrapper that measures it.
-  if (!quiet && o.distributed == "auto") mark_node_measured();
 
   bool markers = o.epochs > 0;
   bool implicit_epoch = true;  // the whole run, until the first marker
