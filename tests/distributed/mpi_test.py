@@ -18,6 +18,8 @@ import time
 from world import World, check, env_for, read_files
 
 helper, program, ct, workdir = sys.argv[1:5]
+if not shutil.which("mpirun"):
+    sys.exit("mpi_test.py: mpirun not found: run scripts/install-deps.sh (openmpi-bin)")
 EPOCHS = 2
 
 

@@ -25,6 +25,13 @@ import time
 from world import World, check, read_files, run_epochs, wait_for
 
 helper, ct, pythonpath, workdir = sys.argv[1:5]
+if os.geteuid() != 0:
+    sys.exit("slurm_test.py: needs root (slurmctld and slurmd run as SlurmUser=root here); "
+             "run ctest -L slurm as root")
+for tool in ("munged", "slurmctld", "slurmd", "srun", "sbatch", "sinfo"):
+    if not shutil.which(tool):
+        sys.exit(f"slurm_test.py: {tool} not found: run scripts/install-deps.sh "
+                 "(slurmctld, slurmd, slurm-client, munge)")
 here = os.path.dirname(os.path.abspath(__file__))
 EPOCHS = 2
 POWERS = {"n0": 60.0, "n1": 30.0}
