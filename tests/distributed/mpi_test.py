@@ -95,4 +95,6 @@ check(quiet["results"]["distributed"]["measured_by"] ==
       f"pid {m['pid']}, holder of the node lock " +
       m["results"]["distributed"]["message"].split("node lock ", 1)[1],
       f"lock: the other rank names the lock holder ({quiet['results']['distributed']['message']})")
+# The lock file stays after the job, as designed; this test removes its own.
+os.remove(m["results"]["distributed"]["message"].split("node lock ", 1)[1])
 print("mpi tests passed")
