@@ -8,7 +8,8 @@ pkgs=(build-essential cmake ninja-build pkg-config git
       python3 python3-dev python3-venv python3-pip pybind11-dev python3-pybind11 python3-pytest python3-numpy
       clang libclang-rt-dev hyperfine strace
       prometheus tmux
-      libcairo2-dev fonts-dejavu-core fontconfig poppler-utils chromium python3-pil)
+      libcairo2-dev fonts-dejavu-core fontconfig poppler-utils chromium python3-pil
+      openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -70,6 +70,30 @@ struct Consumption {
   std::string intensity_note;      // e.g. "forecast" or "current value, no forecast available"
 };
 
+// Where this process stands in a distributed job (torchrun, Slurm, MPI).
+// Numbers are -1 where the launcher does not say.
+struct DistributedInfo {
+  std::string policy = "auto";  // the `distributed` option: "auto" or "off"
+  std::string launcher;         // "torchrun", "openmpi", "mpich", "slurm"; empty: none found
+  std::string job;              // the job's identity (SLURM_JOB_ID, torchrun run id ...)
+  std::string step;             // Slurm step id, else empty
+  int rank = -1;
+  int world_size = -1;
+  int local_rank = -1;
+  int node = -1;   // index of the node in the job
+  int nodes = -1;  // nodes in the job (or step)
+  // This process measures its node. False: another process does, and this
+  // one measures nothing, prints nothing by default and writes no logs.
+  bool measures = true;
+  // Who measures the node for this process: "local rank 0", "the holder of
+  // the node lock PATH", "the carbontracker wrapper (pid N)"; empty when
+  // this process measures.
+  std::string measured_by;
+  // The one line said about the decision, e.g. "rank 3 of 8: node measured
+  // by local rank 0"; empty when no launcher was found under "auto".
+  std::string message;
+};
+
 struct RunResult {
   std::vector<DeviceInfo> devices;
   std::vector<EpochRecord> epochs;
@@ -81,6 +105,7 @@ struct RunResult {
   bool finished = false;       // monitoring has ended (actual reported, or stop())
   bool interrupted = false;    // stop() before monitor_epochs were completed
   std::vector<std::string> messages;  // warnings said during the run, in order
+  DistributedInfo distributed;
 
   // Sums over all recorded epochs (partial ones included).
   double energy_j(bool with_pue) const;

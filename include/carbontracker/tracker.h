@@ -79,6 +79,14 @@ struct TrackerOptions {
   bool offline = false;
   // Seconds between two refreshes of a live carbon intensity.
   double intensity_refresh_interval = 900.0;
+  // Under a distributed launcher (torchrun, Slurm, Open MPI, MPICH/Intel
+  // MPI): "auto" = one process per node measures (local rank 0, or the first
+  // to take a node-local lock keyed by the job); the others measure nothing,
+  // print nothing (verbose >= 2: one line saying who measures) and write no
+  // logs, and their result().distributed says who measures for them.
+  // "off" = every process measures what it sees (a node is counted once per
+  // process), which is said in the output.
+  std::string distributed = "auto";
   // Write the run's JSON record here when monitoring ends; empty = none.
   std::string json_path;
   // Live metrics in the Prometheus text format (README, "Live metrics"):

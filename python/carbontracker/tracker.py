@@ -83,6 +83,11 @@ class CarbonTracker:
         metrics_textfile (str | os.PathLike | None): Write the same text
             atomically to this file at each tick, for node_exporter's textfile
             collector (as ``--metrics-textfile``).
+        distributed (str): "auto" (default): under torchrun, Slurm or MPI
+            one process per node measures (local rank 0, or the first to take
+            a node lock); the others measure nothing, print nothing and write
+            no logs, and their ``results["distributed"]`` says who measures
+            for them. "off": every process measures what it sees.
 
     Raises:
         carbontracker.exceptions.InvalidArgumentError: invalid arguments (a
@@ -121,6 +126,7 @@ class CarbonTracker:
         metrics_port=None,
         metrics_address="127.0.0.1",
         metrics_textfile=None,
+        distributed="auto",
     ):
         options = {
             "epochs": _int("epochs", epochs),
@@ -150,6 +156,7 @@ class CarbonTracker:
             "metrics_port": 0 if metrics_port is None else _int("metrics_port", metrics_port),
             "metrics_address": str(metrics_address),
             "metrics_textfile": _path(metrics_textfile),
+            "distributed": str(distributed),
         }
         self.epochs = options["epochs"]
         self.epochs_before_pred = options["epochs_before_pred"]
@@ -178,6 +185,7 @@ class CarbonTracker:
         self.metrics_port = metrics_port
         self.metrics_address = options["metrics_address"]
         self.metrics_textfile = metrics_textfile
+        self.distributed = options["distributed"]
         self._core = _carbontracker.Tracker(options)
 
     def epoch_start(self):

@@ -278,6 +278,7 @@ TrackerOptions make_options(const py::dict& d) {
   o.pue = get("pue").cast<double>();
   o.region = get("region").cast<std::string>();
   o.offline = get("offline").cast<bool>();
+  o.distributed = get("distributed").cast<std::string>();
   o.json_path = get("json_path").cast<std::string>();
   o.metrics_port = get("metrics_port").cast<int>();
   o.metrics_address = get("metrics_address").cast<std::string>();

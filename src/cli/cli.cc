@@ -29,6 +29,7 @@
 #include "logs/parse_cli.h"
 #include "output/json.h"
 #include "report/report_cli.h"
+#include "tracker/distributed.h"
 #include "tracker/options.h"
 
 extern char** environ;
@@ -151,6 +152,20 @@ std::optional<std::map<std::string, std::string>> parse_api_keys(std::string tex
   return std::nullopt;
 }
 
+// Where this wrapper measures its node under "auto", tells the command's own
+// trackers on this host so (CARBONTRACKER_MEASURED_BY=PID@HOST). Called
+// before the tracker starts any thread (setenv must not race a getenv); the
+// tracker then makes the same decision from `env` (a lock taken here stays
+// this process's).
+void mark_node_if_measured(const std::string& policy, const Environment& env) {
+  if (policy != "auto") return;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) return;
+  if (!resolve_distributed(policy, env, host, static_cast<long>(getppid())).measures) return;
+  std::string mark = std::to_string(static_cast<long>(getpid())) + "@" + host;
+  setenv(kMeasuredByVar, mark.c_str(), 1);
+}
+
 }  // namespace
 
 std::string cli_usage(const std::string& prog) {
@@ -179,6 +194,8 @@ options:
   --offline                 no network access (table values only)
   --api_keys JSON           e.g. '{{"electricitymaps": "KEY"}}'
   --devices-by-pid          only GPUs running the command
+  --distributed auto|off    auto (default): under srun, torchrun or mpirun one
+                            process per node measures; off: every one does
   --no-interpretable        omit the "equivalent to ... km" lines
   --decimal-precision N     digits in the consumption blocks (default 6)
   --verbose N               0: no output messages on the console (default 1)
@@ -345,6 +362,10 @@ std::string parse_cli_args(const std::vector<std::string>& args, CliOptions& o) 
       if (err.empty() && !valid_region(o.region))
         err = bad(fmt::format("expected a country or zone code such as DK or DK-DK2, got '{}'",
                               o.region));
+    } else if (key == "--distributed") {
+      err = get(o.distributed);
+      if (err.empty() && o.distributed != "auto" && o.distributed != "off")
+        err = bad(fmt::format("expected auto or off, got '{}'", o.distributed));
     } else if (key == "--offline") {
       err = flag(o.offline, true);
     } else if (key == "--devices-by-pid") {
@@ -451,8 +472,15 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
     }
     if (epoch_target == 10) epoch_target = epoch_pipe[1];
     for (char** e = environ; e && *e; ++e)
-      if (std::strncmp(*e, "CARBONTRACKER_EPOCH_FD=", 23) != 0) env_strings.push_back(*e);
+      if (std::strncmp(*e, "CARBONTRACKER_EPOCH_FD=", 23) != 0 &&
+          std::strncmp(*e, "CARBONTRACKER_EPOCH_PATH=", 25) != 0)
+        env_strings.push_back(*e);
     env_strings.push_back("CARBONTRACKER_EPOCH_FD=" + std::to_string(epoch_target));
+    // The same pipe by name, for processes that do not inherit the descriptor
+    // (torchrun and Python's subprocess close it): opening the wrapper's read
+    // end through /proc for writing gives a write end of the same pipe.
+    env_strings.push_back(fmt::format("CARBONTRACKER_EPOCH_PATH=/proc/{}/fd/{}",
+                                      static_cast<long>(getpid()), epoch_pipe[0]));
     for (std::string& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
   }
@@ -478,11 +506,17 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
     _exit(127);
   }
   close(status_pipe[1]);
-  if (epoch_fd) close(epoch_pipe[1]);
+  // The wrapper keeps a write end open until the command exits: the pipe
+  // never reads as closed while CARBONTRACKER_EPOCH_PATH may still be opened
+  // by a process that did not inherit the descriptor.
   if (pid < 0) {
     result.start_errno = errno;
     g_forking = 0;
     close(status_pipe[0]);
+    if (epoch_fd) {
+      close(epoch_pipe[0]);
+      close(epoch_pipe[1]);
+    }
     return result;
   }
   g_child_pid = pid;
@@ -567,6 +601,7 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
   }
   drain_epoch_pipe();  // markers written just before exit
   if (epoch_pipe[0] >= 0) close(epoch_pipe[0]);
+  if (epoch_pipe[1] >= 0) close(epoch_pipe[1]);
   g_child_pid = 0;
   // Left installed, the SIGCHLD handler does nothing more: the pipe is closed below.
   if (pidfd >= 0) {
@@ -605,6 +640,10 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   t.region = o.region;
   t.offline = o.offline;
   t.devices_by_pid = o.devices_by_pid;
+  t.distributed = o.distributed;
+  // Read before the wrapper marks the environment for its command.
+  t.environment = Environment::from_process_env();
+  mark_node_if_measured(o.distributed, *t.environment);
   t.interpretable = o.interpretable;
   t.metrics_port = o.metrics_port;
   t.metrics_address = o.metrics_address;
@@ -656,6 +695,10 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
     return usage ? 2 : 70;
   }
 
+  // Another process of the job measures this node: run the command, say and
+  // write nothing.
+  bool quiet = !tracker->result().distributed.measures;
+
   bool markers = o.epochs > 0;
   bool implicit_epoch = true;  // the whole run, until the first marker
   bool warned_line = false;
@@ -663,7 +706,15 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   ChildResult child;
   try {
     tracker->epoch_start();
-    auto on_line = [&](const std::string& line) {
+    auto on_line = [&](const std::string& text) {
+      std::string line = text;
+      // Several ranks may write markers: "epoch_end rank=N" counts only for rank 0.
+      if (size_t sp = line.find(" rank="); sp != std::string::npos) {
+        int rank = -1;
+        if (!parse_int(line.substr(sp + 6), rank) || rank < 0) rank = -1;
+        if (rank > 0) return;
+        if (rank == 0) line.resize(sp);
+      }
       if (line == "epoch_start") {
         if (implicit_epoch) tracker->discard_epoch();
         implicit_epoch = false;
@@ -686,7 +737,7 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
           << "': " << std::strerror(child.start_errno)
           << (child.start_errno == ENOENT ? " (check the command name and PATH)" : "") << "\n";
     exit_status = child.exit_status;
-    if (markers && implicit_epoch && child.started)
+    if (markers && implicit_epoch && child.started && !quiet)
       err << "carbontracker: the command wrote no epoch markers on CARBONTRACKER_EPOCH_FD; the "
              "whole run is reported as one epoch.\n";
     if (!markers || implicit_epoch) {
@@ -700,7 +751,7 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
     exit_status = 70;
   }
 
-  if (!o.json_path.empty()) {
+  if (!o.json_path.empty() && !quiet) {
     nlohmann::json record = run_to_json(tracker->result());
     record["command"] = o.command;
     record["exit_status"] = exit_status;

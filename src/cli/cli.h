@@ -25,6 +25,7 @@ struct CliOptions {
   std::string region;
   bool offline = false;
   bool devices_by_pid = false;
+  std::string distributed = "auto";  // --distributed auto|off
   bool interpretable = true;
   int metrics_port = 0;  // 0: no endpoint
   std::string metrics_address = "127.0.0.1";

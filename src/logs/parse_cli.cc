@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -15,16 +16,73 @@ namespace {
 
 constexpr const char* kUnknown = "unknown";
 
-std::string job_of(const LogResult& r) {
-  auto it = r.info.cluster.find("SLURM_JOB_ID");
-  return it == r.info.cluster.end() || it->second.empty() ? kUnknown : it->second;
+// The first of `keys` present and non-empty in the run's metadata, or "".
+std::string meta_of(const LogResult& r, std::initializer_list<const char*> keys) {
+  for (const char* k : keys)
+    if (auto it = r.info.cluster.find(k); it != r.info.cluster.end() && !it->second.empty())
+      return it->second;
+  return "";
 }
+
+// "job" is written by carbontracker under any launcher (the Slurm job id
+// inside Slurm); SLURM_JOB_ID alone by older versions.
+std::string job_of(const LogResult& r) {
+  std::string job = meta_of(r, {"job", "SLURM_JOB_ID"});
+  return job.empty() ? kUnknown : job;
+}
+
+std::string node_id_of(const LogResult& r) { return meta_of(r, {"node", "SLURM_NODEID"}); }
 
 std::string host_of(const LogResult& r) {
   if (!r.info.hostname.empty()) return r.info.hostname;
-  auto it = r.info.cluster.find("SLURM_NODEID");
-  if (it != r.info.cluster.end() && !it->second.empty()) return "node " + it->second;
+  if (std::string node = node_id_of(r); !node.empty()) return "node " + node;
   return kUnknown;
+}
+
+// A node of a job in the per-node breakdown: the host, and the node's index
+// in the job where the logs say it (nodes of one job may share a host name
+// in containers).
+std::string node_of(const LogResult& r) {
+  std::string node = node_id_of(r);
+  if (node.empty() || r.info.hostname.empty()) return host_of(r);
+  return r.info.hostname + " (node " + node + ")";
+}
+
+// Per job and step: nodes missing (fewer nodes' logs than the launcher said
+// the job had) and nodes with more than one log that names its node index
+// (measured more than once).
+void check_job_nodes(const std::string& job, const std::vector<const LogResult*>& runs,
+                     std::vector<std::string>& warnings) {
+  if (job == kUnknown) return;
+  std::map<std::string, std::vector<const LogResult*>> steps;
+  for (const LogResult* r : runs) steps[meta_of(*r, {"step", "SLURM_STEP_ID"})].push_back(r);
+  for (const auto& [step, step_runs] : steps) {
+    std::string where = step.empty() ? "job " + job : "job " + job + " step " + step;
+    int expected = 0;
+    std::map<std::string, int> logs_per_node;
+    for (const LogResult* r : step_runs) {
+      int n = 0;
+      std::string text = meta_of(*r, {"nodes", "SLURM_JOB_NUM_NODES"});
+      if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit) && text.size() < 9)
+        n = std::stoi(text);
+      expected = std::max(expected, n);
+      // Only a log that names its node (written by a measuring rank) can be
+      // a duplicate: older logs of one host may be successive runs.
+      logs_per_node[node_of(*r)] += meta_of(*r, {"node"}).empty() ? 0 : 1;
+    }
+    int have = static_cast<int>(logs_per_node.size());
+    if (expected > have)
+      warnings.push_back(fmt::format(
+          "{}: {} node{} of {} {} logs; the job's total lacks the others (were their logs "
+          "written elsewhere, or did they fail?)",
+          where, have, have == 1 ? "" : "s", expected, have == 1 ? "has" : "have"));
+    for (const auto& [node, count] : logs_per_node)
+      if (count > 1)
+        warnings.push_back(fmt::format(
+            "{}: {} appears in {} logs and is counted {} times (was the node measured by several "
+            "processes, e.g. with distributed=\"off\"?)",
+            where, node, count, count));
+  }
 }
 
 // Sort order: by key, "unknown" last.
@@ -36,18 +94,23 @@ bool key_less(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+std::vector<std::string> check_jobs(const std::vector<LogResult>& runs) {
+  std::map<std::string, std::vector<const LogResult*>> jobs;
+  for (const LogResult& r : runs) jobs[job_of(r)].push_back(&r);
+  std::vector<std::string> warnings;
+  for (const auto& [job, job_runs] : jobs) check_job_nodes(job, job_runs, warnings);
+  return warnings;
+}
+
 std::vector<GroupTotal> group_runs(const std::vector<LogResult>& runs, GroupBy by) {
   std::map<std::string, GroupTotal> groups;
   std::map<std::string, std::map<std::string, Aggregate>> parts;
   for (const LogResult& r : runs) {
     std::string key = by == GroupBy::kJob ? job_of(r) : host_of(r);
-    std::string part = by == GroupBy::kJob ? host_of(r) : job_of(r);
+    std::string part = by == GroupBy::kJob ? node_of(r) : job_of(r);
     GroupTotal& g = groups[key];
     g.key = key;
-    if (by == GroupBy::kJob && g.label.empty()) {
-      auto it = r.info.cluster.find("SLURM_JOB_NAME");
-      if (it != r.info.cluster.end()) g.label = it->second;
-    }
+    if (by == GroupBy::kJob && g.label.empty()) g.label = meta_of(r, {"SLURM_JOB_NAME"});
     accumulate(g.total, r);
     accumulate(parts[key][part], r);
   }
@@ -138,9 +201,9 @@ int run_parse_command(const std::vector<std::string>& args, std::ostream& out, s
   std::vector<std::string> warnings;
   std::vector<parser::LogResult> runs;
   try {
-    // Text output needs only the totals; JSON output shows every epoch.
-    runs = parser::parse_all_logs(dir, &warnings,
-                                  {.recursive = recursive, .per_epoch = format == "json"});
+    // Text output and --by need only the totals; JSON output of the runs shows every epoch.
+    runs = parser::parse_all_logs(
+        dir, &warnings, {.recursive = recursive, .per_epoch = format == "json" && by.empty()});
   } catch (const Error& e) {
     err << "carbontracker --parse: " << e.what() << "\n";
     return 1;
@@ -166,6 +229,11 @@ int run_parse_command(const std::vector<std::string>& args, std::ostream& out, s
 
   parser::GroupBy group_by = by == "job" ? parser::GroupBy::kJob : parser::GroupBy::kHost;
   std::vector<parser::GroupTotal> groups = parser::group_runs(runs, group_by);
+  if (group_by == parser::GroupBy::kJob)
+    for (const std::string& w : parser::check_jobs(runs)) {
+      err << "carbontracker: warning: " << w << "\n";
+      warnings.push_back(w);
+    }
   const char* group_word = group_by == parser::GroupBy::kJob ? "job" : "host";
   const char* part_word = group_by == parser::GroupBy::kJob ? "host" : "job";
   if (format == "text") {

@@ -110,6 +110,20 @@ nlohmann::json run_to_json(const RunResult& r) {
   j["actual"] = consumption_json(r.actual);
   j["intensities"] = intensities;
   j["messages"] = r.messages;
+  const DistributedInfo& d = r.distributed;
+  auto num = [](int v) { return v >= 0 ? nlohmann::json(v) : nlohmann::json(); };
+  j["distributed"] = {{"policy", d.policy},
+                      {"launcher", d.launcher},
+                      {"job", d.job},
+                      {"step", d.step},
+                      {"rank", num(d.rank)},
+                      {"world_size", num(d.world_size)},
+                      {"local_rank", num(d.local_rank)},
+                      {"node", num(d.node)},
+                      {"nodes", num(d.nodes)},
+                      {"measures", d.measures},
+                      {"measured_by", d.measured_by},
+                      {"message", d.message}};
   return j;
 }
 

@@ -86,6 +86,9 @@ EffectiveOptions validate_options(const TrackerOptions& o) {
         "::1, got '{}'.",
         o.metrics_address));
 
+  if (o.distributed != "auto" && o.distributed != "off")
+    throw invalid(
+        fmt::format("Argument distributed expected \"auto\" or \"off\", got '{}'.", o.distributed));
   parse_components(o.components, eff);
   return eff;
 }

@@ -26,6 +26,7 @@
 #include "output/report.h"
 #include "sensors/sensor_table.h"
 #include "sensors/simulated.h"
+#include "tracker/distributed.h"
 #include "tracker/options.h"
 
 #ifndef CT_VERSION
@@ -71,6 +72,7 @@ class Tracker::Impl {
   void set_api_keys(const std::map<std::string, std::string>& keys);
   RunResult result() const;
   bool monitoring() const { return monitoring_; }
+  bool quiet() const { return quiet_; }
   double start_sampling_if_due() {
     return monitoring_ && sampler_ ? sampler_->start_thread_if_due() : -1;
   }
@@ -122,6 +124,9 @@ class Tracker::Impl {
   mutable std::mutex mu_;  // guards the results below for result()
   RunResult run_;
   bool monitoring_ = false;
+  // Another process of the distributed job measures this node: nothing is
+  // measured, printed (below verbose 2) or written here.
+  bool quiet_ = false;
   bool in_epoch_ = false;
   int completed_ = 0;
   Snapshot epoch_start_snap_;
@@ -135,6 +140,16 @@ Tracker::Impl::Impl(TrackerOptions options)
   env_ = opt_.environment ? *opt_.environment : Environment::from_process_env();
   run_.pue = opt_.pue;
   run_.planned_epochs = opt_.epochs;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  run_.distributed =
+      resolve_distributed(opt_.distributed, env_, host, static_cast<long>(getppid()));
+  if (!run_.distributed.measures) {
+    quiet_ = true;
+    run_.messages.push_back(run_.distributed.message);
+    if (opt_.verbose >= 2) console_ << "CarbonTracker: " << run_.distributed.message << std::endl;
+    return;
+  }
   try {
     setup();
   } catch (const Error& e) {
@@ -195,7 +210,12 @@ void Tracker::Impl::setup() {
   RunMetadata meta = collect_run_metadata(env_);
   meta.command = opt_.command;
   meta.options = options_json();
+  add_distributed_metadata(run_.distributed, meta);
   logger_->info("Run metadata: " + run_metadata_json(meta));
+  if (!run_.distributed.message.empty()) {
+    logger_->info(run_.distributed.message);
+    logger_->output(run_.distributed.message);
+  }
   for (const std::string& b : banners) logger_->print(b);
 
   find_devices(sensors);
@@ -247,6 +267,17 @@ void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) 
   ctx.env = &env_;
   ctx.clock = &clock_;
   ctx.tracked_pid = opt_.tracked_pid ? opt_.tracked_pid : static_cast<int>(pid_);
+  // The node's measuring rank counts the GPUs of every process of the job on
+  // the node: the launcher's process there (torchrun's agent, slurmstepd,
+  // orted) is the parent of them all.
+  if (!opt_.tracked_pid && opt_.devices_by_pid && !run_.distributed.launcher.empty() &&
+      run_.distributed.policy == "auto") {
+    ctx.tracked_pid = static_cast<int>(getppid());
+    logger_->info(fmt::format(
+        "devices_by_pid: GPUs used by the processes under pid {} (the launcher's process on this "
+        "node, parent of every local rank).",
+        ctx.tracked_pid));
+  }
   ctx.devices_by_pid = opt_.devices_by_pid;
   for (ComponentKind kind : eff_.components) {
     if ((kind == ComponentKind::kCpu && opt_.sim_cpu) ||
@@ -389,7 +420,8 @@ nlohmann::json Tracker::Impl::options_json() const {
                       {"decimal_precision", opt_.decimal_precision},
                       {"pue", opt_.pue},
                       {"region", opt_.region},
-                      {"offline", opt_.offline}};
+                      {"offline", opt_.offline},
+                      {"distributed", opt_.distributed}};
   if (opt_.sim_cpu) j["sim_cpu"] = *opt_.sim_cpu;
   if (opt_.sim_cpu_tdp) j["sim_cpu_tdp"] = *opt_.sim_cpu_tdp;
   if (opt_.sim_cpu_util) j["sim_cpu_util"] = *opt_.sim_cpu_util;
@@ -697,6 +729,11 @@ void Tracker::Impl::finish(bool interrupted) {
 }
 
 void Tracker::Impl::stop() {
+  if (quiet_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    run_.finished = true;
+    return;
+  }
   if (!monitoring_) return;
   guarded([&] {
     Logger::Hold hold(*logger_);  // the report's lines in one write per file

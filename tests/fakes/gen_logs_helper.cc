@@ -1,12 +1,14 @@
 // Writes N realistic runs' log files in our format into a directory, for the
 // parser benchmark (notes/parser.md) and the fuzz seed corpus.
 //
-//   gen_logs_helper DIR N [--jsonl] [--epochs E] [--nodes K] [--seed S]
+//   gen_logs_helper DIR N [--jsonl] [--epochs E] [--nodes K] [--seed S] [--one-job]
 //
 // Each run gets a standard log (with the Run metadata line) and an output
 // log with a prediction and an actual block; --jsonl adds the JSONL file.
-// Runs are spread over K hosts of Slurm job 1000 + (i % 7). Deterministic
-// for a given seed.
+// Runs are spread over K hosts of Slurm job 1000 + (i % 7). With --one-job
+// the N runs are the N nodes of one distributed job instead (job 5000, step
+// 0, host nodeNNNN, with the metadata a measuring rank writes: job, step,
+// node, nodes, rank, world_size, launcher). Deterministic for a given seed.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -31,6 +33,7 @@ struct Args {
   std::string dir;
   int runs = 0;
   bool jsonl = false;
+  bool one_job = false;
   int epochs = 10;
   int nodes = 8;
   unsigned seed = 1;
@@ -59,6 +62,22 @@ void write_run(const Args& a, int i, std::mt19937& rng) {
   meta.cluster = {{"SLURM_JOB_ID", job},
                   {"SLURM_PROCID", std::to_string(i % a.nodes)},
                   {"SLURM_NODEID", std::to_string(i % a.nodes)}};
+  if (a.one_job) {
+    host = fmt::format("node{:04d}", i);
+    meta.hostname = host;
+    meta.cluster = {{"SLURM_JOB_ID", "5000"},
+                    {"SLURM_PROCID", std::to_string(8 * i)},
+                    {"SLURM_NODEID", std::to_string(i)},
+                    {"distributed", "auto"},
+                    {"launcher", "slurm"},
+                    {"job", "5000"},
+                    {"step", "0"},
+                    {"node", std::to_string(i)},
+                    {"nodes", std::to_string(a.runs)},
+                    {"rank", std::to_string(8 * i)},
+                    {"world_size", std::to_string(8 * a.runs)},
+                    {"local_rank", "0"}};
+  }
   meta.options = {{"epochs", a.epochs}, {"log_dir", a.dir}};
   std::vector<ct::DeviceInfo> devs = {{"NVIDIA A100-SXM4-40GB", ct::ComponentKind::kGpu,
                                        ct::Provenance::kMeasured, "NVML total energy counter", ""},
@@ -156,6 +175,8 @@ int main(int argc, char** argv) {
     auto next = [&] { return i + 1 < argc ? std::atoi(argv[++i]) : 0; };
     if (s == "--jsonl")
       a.jsonl = true;
+    else if (s == "--one-job")
+      a.one_job = true;
     else if (s == "--epochs")
       a.epochs = next();
     else if (s == "--nodes")
@@ -167,7 +188,8 @@ int main(int argc, char** argv) {
   }
   if (pos.size() != 2 || a.epochs < 1 || a.nodes < 1) {
     std::fprintf(stderr,
-                 "usage: gen_logs_helper DIR N [--jsonl] [--epochs E] [--nodes K] [--seed S]\n");
+                 "usage: gen_logs_helper DIR N [--jsonl] [--epochs E] [--nodes K] [--seed S] "
+                 "[--one-job]\n");
     return 2;
   }
   a.dir = pos[0];
