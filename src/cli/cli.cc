@@ -26,6 +26,7 @@
 
 #include "carbontracker/tracker.h"
 #include "cli/console_buffer.h"
+#include "common/host.h"
 #include "logs/parse_cli.h"
 #include "output/json.h"
 #include "report/report_cli.h"
@@ -158,9 +159,9 @@ std::optional<std::map<std::string, std::string>> parse_api_keys(std::string tex
 // tracker then makes the same decision from `env` (a lock taken here stays
 // this process's).
 void mark_node_if_measured(const std::string& policy, const Environment& env) {
-  if (policy != "auto") return;
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) return;
+  if (policy != "auto" || !in_distributed_context(env)) return;
+  const std::string& host = host_name();
+  if (host.empty()) return;
   if (!resolve_distributed(policy, env, host, static_cast<long>(getppid())).measures) return;
   std::string mark = std::to_string(static_cast<long>(getpid())) + "@" + host;
   setenv(kMeasuredByVar, mark.c_str(), 1);

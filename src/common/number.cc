@@ -2,9 +2,12 @@
 
 #include <locale.h>
 
+#include <bit>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 namespace carbontracker {
 
@@ -17,6 +20,33 @@ locale_t c_locale() {
 }
 
 }  // namespace
+
+double pow10_int(int k) {
+  if (k < -400) return 0;
+  if (k > 400) return std::numeric_limits<double>::infinity();
+  if (k < 0) {
+    if (k >= -22) return 1.0 / pow10_int(-k);
+    return pow10_int(k + 22) / 1e22;
+  }
+  double r = 1;
+  for (; k >= 22; k -= 22) r *= 1e22;
+  static constexpr double kSmall[22] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21};
+  return r * kSmall[k];
+}
+
+int floor_log10(double x) {
+  if (!(x > 0) || !std::isfinite(x)) return 0;
+  // A first guess from the binary exponent (log10(2) = 0.30103), then exact
+  // comparisons with the powers of ten.
+  // The binary exponent from the bits (frexp would bring libm in).
+  int e2 = static_cast<int>((std::bit_cast<std::uint64_t>(x) >> 52) & 0x7ff) - 1023;
+  int k = static_cast<int>(floor_exact(e2 * 0.30102999566398120));
+  while (k > -330 && pow10_int(k) > x) --k;
+  while (k < 310 && pow10_int(k + 1) <= x) ++k;
+  return k;
+}
 
 std::optional<double> parse_c_double(std::string_view s) {
   if (s.empty() || s.size() > 400) return std::nullopt;

@@ -38,6 +38,21 @@ inline double round_half_even(double x) {
   return r == 0 ? std::copysign(0.0, x) : r;
 }
 
+// std::round: to nearest, ties away from zero.
+inline double round_half_away(double x) {
+  if (!(std::fabs(x) < kIntegralFrom)) return x;
+  double a = std::fabs(x), f = floor_exact(a);
+  return std::copysign(a - f >= 0.5 ? f + 1 : f, x);  // a - f is exact
+}
+
+// 10^k: exact for 0 <= k <= 22, correctly rounded for -22 <= k < 0, within
+// a few ulps beyond (0 and infinity past the range of a double).
+double pow10_int(int k);
+
+// floor(log10(x)) for a finite x > 0: the k with 10^k <= x < 10^(k+1)
+// (10^k as pow10_int gives it). 0 for x <= 0 or not finite.
+int floor_log10(double x);
+
 // The whole of s as a decimal number ("-12.5", "1e-3", "inf", "nan"), as
 // std::from_chars reads it: no leading space or '+', no hexadecimal. nullopt
 // when s is not one or is out of the range of a double.

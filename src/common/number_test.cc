@@ -66,6 +66,42 @@ TEST(Number, RoundHalfEvenIsNearbyintInTheDefaultMode) {
   }
 }
 
+TEST(Number, RoundHalfAwayIsStdRound) {
+  for (double x : {0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999999999999994, -0.49999999999999994, 0.0,
+                   -0.0, 4503599627370495.5, -4503599627370495.5, 1e300, 2.4999999999999996})
+    EXPECT_EQ(round_half_away(x), std::round(x)) << x;
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> d(-1e6, 1e6);
+  for (int i = 0; i < 100000; ++i) {
+    double x = d(rng), half = std::floor(x) + 0.5;
+    ASSERT_EQ(round_half_away(x), std::round(x)) << x;
+    ASSERT_EQ(round_half_away(half), std::round(half)) << half;
+  }
+}
+
+TEST(Number, PowersAndLogarithmsOfTen) {
+  for (int k = 0; k <= 22; ++k) EXPECT_EQ(pow10_int(k), std::pow(10.0, k)) << k;
+  for (int k = -22; k < 0; ++k) EXPECT_EQ(pow10_int(k), 1.0 / std::pow(10.0, -k)) << k;
+  for (int k = -300; k <= 300; ++k) {
+    EXPECT_NEAR(pow10_int(k) / std::pow(10.0, k), 1.0, 1e-14) << k;
+    EXPECT_EQ(floor_log10(pow10_int(k)), k) << k;
+  }
+  EXPECT_EQ(floor_log10(0.001), -3);
+  EXPECT_EQ(floor_log10(999.9999), 2);
+  EXPECT_EQ(floor_log10(1000), 3);
+  EXPECT_EQ(floor_log10(5e-324), -324);
+  EXPECT_EQ(floor_log10(1.7976931348623157e308), 308);
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<double> e(-300, 300);
+  for (int i = 0; i < 100000; ++i) {
+    double x = std::pow(10.0, e(rng));
+    // Away from exact powers of ten, where the two may round differently.
+    double l = std::log10(x);
+    if (std::fabs(l - std::round(l)) < 1e-12) continue;
+    ASSERT_EQ(floor_log10(x), static_cast<int>(std::floor(l))) << x;
+  }
+}
+
 TEST(Number, ParseCDoubleReadsWhatFromCharsReads) {
   for (const char* s :
        {"0", "-0", "12.5", "-12.5", ".5", "5.", "1e3", "1E-3", "-2.5e+2", "151.6503", "0.1",

@@ -9,6 +9,8 @@
 
 #include "carbontracker/error.h"
 #include "common/format.h"
+#include "common/host.h"
+#include "common/number.h"
 #include "output/report.h"
 
 #ifndef CT_VERSION
@@ -25,7 +27,7 @@ constexpr int kSchemaVersion = 2;
 using Json = nlohmann::ordered_json;
 
 // x rounded to three decimals; the shortest text of the result is short.
-double milli(double x) { return std::isfinite(x) ? std::round(x * 1000.0) / 1000.0 : x; }
+double milli(double x) { return std::isfinite(x) ? round_half_away(x * 1000.0) / 1000.0 : x; }
 
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
@@ -37,8 +39,7 @@ const char* const kClusterVars[6] = {"SLURM_JOB_ID",   "SLURM_PROCID", "SLURM_NO
 RunMetadata collect_run_metadata(const Environment& env) {
   RunMetadata meta;
   meta.version = CT_VERSION;
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) == 0) meta.hostname = host;
+  meta.hostname = host_name();
   for (const char* name : kClusterVars)
     if (env.has_var(name)) meta.cluster[name] = env.var(name);
   return meta;

@@ -7,12 +7,14 @@
 #include <cerrno>
 #include <cmath>
 
+#include "common/number.h"
+
 namespace carbontracker {
 
 namespace {
 
 std::string clock_text(double s) {
-  long t = std::lround(std::max(0.0, s));
+  long t = static_cast<long>(round_half_away(std::max(0.0, s)));
   return fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
 }
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/number.h"
+
 namespace carbontracker::report {
 namespace {
 
@@ -23,13 +25,13 @@ const Rgb& colour(size_t i) { return kColours[i % std::size(kColours)]; }
 double nice_step(double range, int target) {
   if (!(range > 0)) return 1;
   double raw = range / target;
-  double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double mag = pow10_int(floor_log10(raw));
   double r = raw / mag;
   return (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
 }
 
 std::string tick_label(double v, double step) {
-  int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
+  int decimals = step >= 1 ? 0 : -floor_log10(step * (1 + 1e-9));
   if (std::abs(v) < step * 1e-6) v = 0;
   return fmt::format("{:.{}f}", v, std::min(decimals, 9));
 }
@@ -304,9 +306,9 @@ void draw_chart(const CairoApi& c, cairo_t* cr, const Chart& chart, double x, do
   };
   if (bars) {
     // Epoch numbers: every one, or the first and the multiples of the step.
-    const long step = std::lround(xa.step);
+    const long step = static_cast<long>(round_half_away(xa.step));
     for (double v : chart.x) {
-      long k = std::lround(v);
+      long k = static_cast<long>(round_half_away(v));
       if (step <= 1 || k % step == 0 || (k == 1 && step >= 5)) x_tick(v);
     }
   } else {

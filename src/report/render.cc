@@ -15,6 +15,7 @@
 
 #include "carbontracker/error.h"
 #include "common/format.h"
+#include "common/number.h"
 #include "report/cairo_api.h"
 #include "report/charts.h"
 
@@ -206,7 +207,7 @@ void run_section(Doc& doc, const RunReport& run, size_t run_index, bool several)
           "Energy per epoch (with PUE): predicted {} kWh, measured {} kWh over the {} recorded "
           "epoch(s) ({:+.1f} % against the prediction).",
           kwh(per_epoch_pred), kwh(per_epoch_actual), run.epochs_recorded,
-          std::round(1000 * (per_epoch_actual - per_epoch_pred) / per_epoch_pred) / 10 + 0.0));
+          round_half_away(1000 * (per_epoch_actual - per_epoch_pred) / per_epoch_pred) / 10 + 0.0));
     }
   } else {
     doc.para("The logs hold neither a prediction nor an actual consumption.");

@@ -211,6 +211,10 @@ std::string rank_words(const DistributedInfo& d) {
   return "this process";
 }
 
+bool in_distributed_context(const Environment& env) {
+  return env.has_var(kMeasuredByVar) || !detect_launcher(env).launcher.empty();
+}
+
 DistributedInfo resolve_distributed(const std::string& policy, const Environment& env,
                                     const std::string& hostname, long parent_pid,
                                     const std::string& lock_dir) {

@@ -51,6 +51,10 @@ struct LaunchInfo {
 // else the launcher's own run identity; a malformed number counts as absent.
 LaunchInfo detect_launcher(const Environment& env);
 
+// True when env shows a launcher or the wrapper's mark: only then does the
+// decision need the host name and the parent's pid (asked of the kernel).
+bool in_distributed_context(const Environment& env);
+
 // A node-local lock keyed by a job: an flock(2) on
 // DIR/carbontracker-UID-KEY.lock. Once taken, it is held until the process ends (the descriptor is
 // never closed; the kernel releases it at exit, even after kill -9), and a

@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/format.h"
+#include "common/host.h"
 #include "energy/sampler.h"
 #include "intensity/source.h"
 #include "logs/jsonl_writer.h"
@@ -140,10 +141,11 @@ Tracker::Impl::Impl(TrackerOptions options)
   env_ = opt_.environment ? *opt_.environment : Environment::from_process_env();
   run_.pue = opt_.pue;
   run_.planned_epochs = opt_.epochs;
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
-  run_.distributed =
-      resolve_distributed(opt_.distributed, env_, host, static_cast<long>(getppid()));
+  // Outside a launcher nothing more is asked of the kernel (system calls are
+  // dear on some hosts).
+  const bool launched = in_distributed_context(env_);
+  run_.distributed = resolve_distributed(opt_.distributed, env_, launched ? host_name() : "",
+                                         launched ? static_cast<long>(getppid()) : 0);
   if (!run_.distributed.measures) {
     quiet_ = true;
     run_.messages.push_back(run_.distributed.message);
