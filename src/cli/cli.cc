@@ -159,10 +159,13 @@ std::optional<std::map<std::string, std::string>> parse_api_keys(std::string tex
 // tracker then makes the same decision from `env` (a lock taken here stays
 // this process's).
 void mark_node_if_measured(const std::string& policy, const Environment& env) {
-  if (policy != "auto" || !in_distributed_context(env)) return;
+  if (policy != "auto") return;
   const std::string& host = host_name();
   if (host.empty()) return;
-  if (!resolve_distributed(policy, env, host, static_cast<long>(getppid())).measures) return;
+  // Outside a launcher and another wrapper's mark, this wrapper measures.
+  if (in_distributed_context(env) &&
+      !resolve_distributed(policy, env, host, static_cast<long>(getppid())).measures)
+    return;
   std::string mark = std::to_string(static_cast<long>(getpid())) + "@" + host;
   setenv(kMeasuredByVar, mark.c_str(), 1);
 }
