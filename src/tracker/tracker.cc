@@ -755,8 +755,13 @@ void Tracker::Impl::set_api_keys(const std::map<std::string, std::string>& keys)
 }
 
 RunResult Tracker::Impl::result() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  RunResult r = run_;
+  RunResult r;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    r = run_;
+  }
+  // Outside mu_: the sampling thread takes mu_ (its messages) while it holds
+  // the sampler's lock, so taking them the other way round could deadlock.
   if (!r.finished && sampler_) r.intensities = sampler_->intensities();
   return r;
 }
