@@ -134,6 +134,16 @@ def masked(text):
     return lines
 
 
+def unglued(console):
+    """The original prints from two threads (its banners from the caller's,
+    its messages from the monitoring thread) and Python's print writes a
+    line's text and its newline in two writes, so on a pipe a message may
+    land in the middle of a banner line and the newline after it. Split such
+    lines and drop the empty lines left, on both sides."""
+    text = re.sub(r"(?<=[^\n])(?=CarbonTracker: )", "\n", console)
+    return "".join(l for l in text.splitlines(keepends=True) if l.strip())
+
+
 def unexplained(orig_text, ours_text):
     """Lines that differ after masking and are not KNOWN_DIFFERENCES."""
     a, b = masked(orig_text), masked(ours_text)
@@ -208,7 +218,7 @@ def compare(orig_dir, ours_dir, orig_console, ours_console, n_epochs, version=NE
     if "err" in o:
         assert all(INTENSITY_SOURCE.search(l) for l in o["err"].read_text().splitlines() if TIMESTAMP.match(l))
     for what, a, b in (
-        ("console", orig_console, ours_console),
+        ("console", unglued(orig_console), unglued(ours_console)),
         ("standard log", o["std"].read_text(), u["std"].read_text()),
         ("output log", o["output"].read_text(), u["output"].read_text()),
     ):
