@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from world import World, check, env_for, read_files
+from world import World, check, env_for, read_files, run_job
 
 helper, program, ct, workdir = sys.argv[1:5]
 if not shutil.which("mpirun"):
@@ -35,20 +35,7 @@ def scenario(name, extra):
     job = subprocess.Popen(["mpirun", "-n", "2", "--allow-run-as-root", "--oversubscribe",
                             program, sync, logs, str(EPOCHS)] + extra,
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        truth = world.run_epochs(sync, EPOCHS, 1.0, alive=lambda: job.poll() is None)
-        out, _ = job.communicate(timeout=60)
-    except Exception:
-        if job.poll() is None:
-            job.kill()
-        print(job.communicate()[0], flush=True)
-        for fname in sorted(os.listdir(sync)):
-            if fname.startswith(("stdout_", "stderr_")):
-                with open(os.path.join(sync, fname)) as f:
-                    print(f"--- {fname}:\n{f.read()}", flush=True)
-        raise
-    finally:
-        world.close()
+    truth, out = run_job(world, job, sync, EPOCHS, 1.0, 60)
     print(f"--- {name}: {time.monotonic() - started:.1f} s, truth {truth:.3f} J\n{out}", flush=True)
     check(job.returncode == 0, f"{name}: mpirun succeeded (exit {job.returncode})")
     ranks = []

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from world import World, check, env_for, read_files
+from world import World, check, env_for, read_files, run_job
 
 helper, ct, pythonpath, venv, workdir = sys.argv[1:6]
 here = os.path.dirname(os.path.abspath(__file__))
@@ -46,20 +46,7 @@ def scenario(name, policy, wrapper):
     started = time.monotonic()
     job = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)
-    try:
-        truth = world.run_epochs(sync, EPOCHS, 1.5, alive=lambda: job.poll() is None)
-        out, _ = job.communicate(timeout=120)
-    except Exception:
-        if job.poll() is None:
-            job.kill()
-        print(job.communicate()[0], flush=True)
-        for fname in sorted(os.listdir(sync)):
-            if fname.startswith(("stdout_", "stderr_")):
-                with open(os.path.join(sync, fname)) as f:
-                    print(f"--- {fname}:\n{f.read()}", flush=True)
-        raise
-    finally:
-        world.close()
+    truth, out = run_job(world, job, sync, EPOCHS, 1.5, 120)
     print(f"--- {name}: {time.monotonic() - started:.1f} s, truth {truth:.3f} J", flush=True)
     print(out, flush=True)
     check(job.returncode == 0, f"{name}: the job succeeded (exit {job.returncode})")

@@ -104,6 +104,28 @@ def env_for(world, extra=None):
     return env
 
 
+def run_job(world, job, sync_dir, epochs, seconds, timeout_s):
+    """Drives the world's epochs while the job (a Popen with stdout piped)
+    runs, then waits for it; on any failure prints its output and the ranks'
+    stdout_/stderr_ files in sync_dir before raising. Closes the world.
+    Returns (truth in J, the job's output)."""
+    try:
+        truth = world.run_epochs(sync_dir, epochs, seconds, alive=lambda: job.poll() is None)
+        out, _ = job.communicate(timeout=timeout_s)
+    except Exception:
+        if job.poll() is None:
+            job.kill()
+        print(job.communicate()[0], flush=True)
+        for fname in sorted(os.listdir(sync_dir)):
+            if fname.startswith(("stdout_", "stderr_")):
+                with open(os.path.join(sync_dir, fname)) as f:
+                    print(f"--- {fname}:\n{f.read()}", flush=True)
+        raise
+    finally:
+        world.close()
+    return truth, out
+
+
 def read_files(log_dir):
     out = {}
     if not os.path.isdir(log_dir):
