@@ -12,18 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "fakes/fake_powercap_tree.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/ct_clidist_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using carbontracker::testing::TempDir;  // tests/fakes/fake_powercap_tree.h
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
@@ -43,7 +38,7 @@ CliRun run_cli(const TempDir& dir, const std::vector<std::string>& args,
                const std::vector<std::pair<std::string, std::string>>& env) {
   pid_t pid = fork();
   if (pid == 0) {
-    if (chdir(dir.path.c_str()) != 0) _exit(99);
+    if (chdir(fs::path(dir.path()).c_str()) != 0) _exit(99);
     int out = open("stdout.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = open("stderr.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(out, 1);
@@ -51,10 +46,10 @@ CliRun run_cli(const TempDir& dir, const std::vector<std::string>& args,
     for (const char* v : {"RANK", "LOCAL_RANK", "WORLD_SIZE", "SLURM_JOB_ID", "SLURM_PROCID",
                           "OMPI_COMM_WORLD_RANK", "PMI_RANK", "CARBONTRACKER_MEASURED_BY"})
       unsetenv(v);
-    setenv("CARBONTRACKER_POWERCAP_ROOT", (dir.path / "no-powercap").c_str(), 1);
-    setenv("CARBONTRACKER_PROC_ROOT", (dir.path / "no-proc").c_str(), 1);
-    setenv("CARBONTRACKER_NVML_LIBRARY", (dir.path / "no-nvml.so").c_str(), 1);
-    setenv("CARBONTRACKER_ROCM_SMI_LIBRARY", (dir.path / "no-rocm.so").c_str(), 1);
+    setenv("CARBONTRACKER_POWERCAP_ROOT", (fs::path(dir.path()) / "no-powercap").c_str(), 1);
+    setenv("CARBONTRACKER_PROC_ROOT", (fs::path(dir.path()) / "no-proc").c_str(), 1);
+    setenv("CARBONTRACKER_NVML_LIBRARY", (fs::path(dir.path()) / "no-nvml.so").c_str(), 1);
+    setenv("CARBONTRACKER_ROCM_SMI_LIBRARY", (fs::path(dir.path()) / "no-rocm.so").c_str(), 1);
     setenv("CARBONTRACKER_OFFLINE", "1", 1);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<std::string> all = {CT_CLI_PATH, "--sim-cpu", "X", "--sim-cpu-tdp", "100"};
@@ -70,8 +65,8 @@ CliRun run_cli(const TempDir& dir, const std::vector<std::string>& args,
   CliRun r;
   r.pid = pid;
   r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-  r.out = slurp(dir.path / "stdout.txt");
-  r.err = slurp(dir.path / "stderr.txt");
+  r.out = slurp(fs::path(dir.path()) / "stdout.txt");
+  r.err = slurp(fs::path(dir.path()) / "stderr.txt");
   return r;
 }
 
@@ -96,9 +91,10 @@ TEST(CliDistributed, AWrapperOfAnotherLocalRankOnlyRunsTheCommand) {
   EXPECT_EQ(r.status, 5);
   EXPECT_EQ(r.out, "out\n");
   EXPECT_EQ(r.err, "");
-  EXPECT_FALSE(fs::exists(dir.path / "logs"));
-  EXPECT_FALSE(fs::exists(dir.path / "run.json"));
-  EXPECT_EQ(slurp(dir.path / "mark"), "[]\n");  // the measuring wrapper marks, not this one
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "logs"));
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "run.json"));
+  EXPECT_EQ(slurp(fs::path(dir.path()) / "mark"),
+            "[]\n");  // the measuring wrapper marks, not this one
 }
 
 TEST(CliDistributed, TheMeasuringWrapperMarksTheNodeForItsCommand) {
@@ -107,7 +103,7 @@ TEST(CliDistributed, TheMeasuringWrapperMarksTheNodeForItsCommand) {
   EXPECT_EQ(r.status, 0) << r.err;
   char host[256] = {};
   gethostname(host, sizeof host - 1);
-  EXPECT_EQ(slurp(dir.path / "mark"), std::to_string(r.pid) + "@" + host + "\n");
+  EXPECT_EQ(slurp(fs::path(dir.path()) / "mark"), std::to_string(r.pid) + "@" + host + "\n");
   // A tracker in the command on this host leaves the node to the wrapper.
   r = run_cli(dir,
               {"--log_dir", "outer", "sh", "-c",
@@ -115,8 +111,8 @@ TEST(CliDistributed, TheMeasuringWrapperMarksTheNodeForItsCommand) {
                    " --sim-cpu X --sim-cpu-tdp 100 --log_dir inner --verbose 2 true"},
               {});
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_TRUE(fs::exists(dir.path / "outer"));
-  EXPECT_FALSE(fs::exists(dir.path / "inner"));
+  EXPECT_TRUE(fs::exists(fs::path(dir.path()) / "outer"));
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "inner"));
   EXPECT_NE(r.out.find("CarbonTracker: this process: node measured by the carbontracker wrapper "
                        "(pid " +
                        std::to_string(r.pid) + ")"),
@@ -126,7 +122,7 @@ TEST(CliDistributed, TheMeasuringWrapperMarksTheNodeForItsCommand) {
   r = run_cli(dir,
               {"--distributed", "off", "sh", "-c", "echo \"[$CARBONTRACKER_MEASURED_BY]\" > mark"},
               {});
-  EXPECT_EQ(slurp(dir.path / "mark"), "[]\n");
+  EXPECT_EQ(slurp(fs::path(dir.path()) / "mark"), "[]\n");
   EXPECT_NE(r.out.find("CarbonTracker: distributed=off: this process measures everything"),
             std::string::npos)
       << r.out;
@@ -144,7 +140,7 @@ TEST(CliDistributed, OnlyRankZerosTaggedMarkersCount) {
   CliRun r = run_cli(dir, {"--epochs", "2", "--json", "run.json", "sh", "-c", script}, {});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err, "");
-  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  nlohmann::json j = nlohmann::json::parse(slurp(fs::path(dir.path()) / "run.json"));
   EXPECT_EQ(j["total"]["epochs_completed"], 2);
   EXPECT_EQ(j["epochs"].size(), 2u);
   // A rank that is not a number is not a marker.
@@ -167,7 +163,7 @@ TEST(CliDistributed, MarkersThroughTheEpochPathWithoutTheDescriptor) {
   CliRun r = run_cli(dir, {"--epochs", "2", "--json", "run.json", "sh", "-c", script}, {});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err, "");
-  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  nlohmann::json j = nlohmann::json::parse(slurp(fs::path(dir.path()) / "run.json"));
   EXPECT_EQ(j["total"]["epochs_completed"], 2);
   ASSERT_EQ(j["epochs"].size(), 2u);
   // Each epoch spans its sleep; how much of it the wrapper sees depends on
@@ -183,7 +179,8 @@ TEST(CliDistributed, OffMeasuresInEveryRankAndSaysSo) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("Actual consumption"), std::string::npos);
-  EXPECT_TRUE(fs::exists(dir.path / "logs"));
+  EXPECT_TRUE(fs::exists(fs::path(dir.path()) / "logs"));
 }
 
 }  // namespace
+#include "fakes/fake_powercap_tree.h"

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/clock.h"
+#include "fakes/fake_powercap_tree.h"
 
 namespace carbontracker {
 namespace {
@@ -41,18 +42,7 @@ TEST(Logger, WithoutLogFilesNothingIsTimeStamped) {
   EXPECT_EQ(clock.unix_reads.load(), 0);
 }
 
-class LogDir {
- public:
-  LogDir() {
-    char tmpl[] = "/tmp/ct_logger_XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~LogDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using LogDir = carbontracker::testing::TempDir;  // tests/fakes/fake_powercap_tree.h
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

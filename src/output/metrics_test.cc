@@ -20,6 +20,7 @@
 #include "carbontracker/tracker.h"
 #include "common/clock.h"
 #include "energy/sampler.h"
+#include "fakes/fake_powercap_tree.h"
 #include "output/metrics_server.h"
 
 namespace carbontracker {
@@ -27,14 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/ct_metrics_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using carbontracker::testing::TempDir;  // tests/fakes/fake_powercap_tree.h
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);
@@ -219,16 +213,17 @@ TEST(Metrics, UnknownJobNodeAndRankAreLeftOut) {
 
 TEST(Metrics, TextfileIsReplacedAtomicallyAndAFailureNamesThePath) {
   TempDir dir;
-  fs::path f = dir.path / "ct.prom";
+  fs::path f = fs::path(dir.path()) / "ct.prom";
   EXPECT_EQ(write_file_atomically(f.string(), "a 1\n"), "");
   EXPECT_EQ(read_file(f), "a 1\n");
   EXPECT_EQ(write_file_atomically(f.string(), "b 2\n"), "");
   EXPECT_EQ(read_file(f), "b 2\n");
   // Only the file itself is left in the directory: no temporary.
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()), 1);
-  std::string bad = (dir.path / "missing" / "ct.prom").string();
+  EXPECT_EQ(std::distance(fs::directory_iterator(fs::path(dir.path())), fs::directory_iterator()),
+            1);
+  std::string bad = (fs::path(dir.path()) / "missing" / "ct.prom").string();
   std::string err = write_file_atomically(bad, "x");
-  EXPECT_NE(err.find((dir.path / "missing").string()), std::string::npos) << err;
+  EXPECT_NE(err.find((fs::path(dir.path()) / "missing").string()), std::string::npos) << err;
   EXPECT_NE(err.find("No such file"), std::string::npos) << err;
 }
 
@@ -239,7 +234,7 @@ TEST(LiveMetrics, TicksEpochsAndPredictionReachTheTextAndTheTextfile) {
   st.co2_g.clear();
   st.power_w.clear();
   LiveMetricsOptions mo;
-  mo.textfile = (dir.path / "ct.prom").string();
+  mo.textfile = (fs::path(dir.path()) / "ct.prom").string();
   std::vector<std::string> said;
   LiveMetrics m(st, mo, [&](const std::string& s) { said.push_back(s); });
   EXPECT_EQ(m.port(), 0);
@@ -289,7 +284,7 @@ TEST(LiveMetrics, TicksEpochsAndPredictionReachTheTextAndTheTextfile) {
 TEST(LiveMetrics, TextfileWriteErrorIsSaidOnceAndTheFiguresGoOn) {
   TempDir dir;
   LiveMetricsOptions mo;
-  mo.textfile = (dir.path / "no-such-dir" / "ct.prom").string();
+  mo.textfile = (fs::path(dir.path()) / "no-such-dir" / "ct.prom").string();
   std::vector<std::string> said;
   LiveMetrics m(two_devices(), mo, [&](const std::string& s) { said.push_back(s); });
   TickSample t;
@@ -302,7 +297,7 @@ TEST(LiveMetrics, TextfileWriteErrorIsSaidOnceAndTheFiguresGoOn) {
   EXPECT_NE(said[0].find("measuring goes on"), std::string::npos) << said[0];
   EXPECT_EQ(named(parse_exposition(m.text()), "carbontracker_power_watts")[1].value, 6);
   // Once the directory exists, the next tick writes it.
-  fs::create_directory(dir.path / "no-such-dir");
+  fs::create_directory(fs::path(dir.path()) / "no-such-dir");
   m.on_tick(t);
   EXPECT_EQ(read_file(mo.textfile), m.text());
   EXPECT_EQ(said.size(), 1u);
@@ -437,14 +432,14 @@ int free_port() {
 
 Environment offline_env(const TempDir& dir) {
   Environment env;
-  env.powercap_root = (dir.path / "no-powercap").string();
-  env.proc_root = (dir.path / "no-proc").string();
-  env.nvml_library = (dir.path / "no-libnvidia-ml.so").string();
-  env.rocm_smi_library = (dir.path / "no-librocm_smi64.so").string();
+  env.powercap_root = (fs::path(dir.path()) / "no-powercap").string();
+  env.proc_root = (fs::path(dir.path()) / "no-proc").string();
+  env.nvml_library = (fs::path(dir.path()) / "no-libnvidia-ml.so").string();
+  env.rocm_smi_library = (fs::path(dir.path()) / "no-librocm_smi64.so").string();
   env.offline = true;
-  env.zone_tab = (dir.path / "no-zone.tab").string();
-  env.localtime_path = (dir.path / "no-localtime").string();
-  env.cache_dir = (dir.path / "cache").string();
+  env.zone_tab = (fs::path(dir.path()) / "no-zone.tab").string();
+  env.localtime_path = (fs::path(dir.path()) / "no-localtime").string();
+  env.cache_dir = (fs::path(dir.path()) / "cache").string();
   env.vars["SLURM_JOB_ID"] = "77";
   env.vars["SLURM_PROCID"] = "0";
   return env;
@@ -467,7 +462,7 @@ TEST(TrackerMetrics, EndpointAndTextfileShowTheTrackersOwnFigures) {
   o.console = &console;
   o.update_interval = 0.05;
   o.metrics_port = free_port();
-  o.metrics_textfile = (dir.path / "ct.prom").string();
+  o.metrics_textfile = (fs::path(dir.path()) / "ct.prom").string();
   Tracker t(o);
   std::string text = body_of(request(o.metrics_port, "GET /metrics HTTP/1.1\r\n\r\n"));
   auto all = parse_exposition(text);

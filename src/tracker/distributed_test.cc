@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fakes/fake_powercap_tree.h"
+
 namespace carbontracker {
 namespace {
 
@@ -19,14 +21,7 @@ Environment env_of(std::map<std::string, std::string> vars) {
   return env;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/ct_dist_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using carbontracker::testing::TempDir;  // tests/fakes/fake_powercap_tree.h
 
 TEST(DetectLauncher, NoneOutsideALauncher) {
   LaunchInfo l = detect_launcher(env_of({{"HOME", "/root"}, {"RANK", "3"}}));
@@ -129,16 +124,17 @@ TEST(ResolveDistributed, LocalRankZeroMeasures) {
   TempDir dir;
   auto env =
       env_of({{"RANK", "3"}, {"LOCAL_RANK", "1"}, {"WORLD_SIZE", "8"}, {"MASTER_ADDR", "a"}});
-  DistributedInfo d = resolve_distributed("auto", env, "host1", 1, dir.path);
+  DistributedInfo d = resolve_distributed("auto", env, "host1", 1, fs::path(dir.path()));
   EXPECT_FALSE(d.measures);
   EXPECT_EQ(d.measured_by, "local rank 0");
   EXPECT_EQ(d.message, "rank 3 of 8: node measured by local rank 0");
   env.vars["LOCAL_RANK"] = "0";
   env.vars["RANK"] = "2";
-  d = resolve_distributed("auto", env, "host1", 1, dir.path);
+  d = resolve_distributed("auto", env, "host1", 1, fs::path(dir.path()));
   EXPECT_TRUE(d.measures);
   EXPECT_EQ(d.message, "rank 2 of 8 (torchrun): measures this node (host1) for its local ranks");
-  EXPECT_TRUE(fs::is_empty(dir.path));  // no lock where the launcher names the local rank
+  EXPECT_TRUE(
+      fs::is_empty(fs::path(dir.path())));  // no lock where the launcher names the local rank
 }
 
 TEST(ResolveDistributed, OffMeasuresAndSaysSo) {
@@ -182,7 +178,7 @@ TEST(ResolveDistributed, NodeLockElectsOneProcessUntilItEnds) {
   if (child == 0) {
     DistributedInfo d = resolve_distributed(
         "auto", env_of({{"PMI_RANK", "0"}, {"PMI_SIZE", "2"}, {"PMI_KVSNAME", "kvs_1"}}), "h", 1,
-        dir.path);
+        fs::path(dir.path()));
     char c = d.measures ? 'y' : 'n';
     [[maybe_unused]] ssize_t n = write(ready[1], &c, 1);
     n = read(release[0], &c, 1);
@@ -191,32 +187,32 @@ TEST(ResolveDistributed, NodeLockElectsOneProcessUntilItEnds) {
   char c = 0;
   ASSERT_EQ(read(ready[0], &c, 1), 1);
   EXPECT_EQ(c, 'y');
-  DistributedInfo d = resolve_distributed("auto", env, "h", 1, dir.path);
+  DistributedInfo d = resolve_distributed("auto", env, "h", 1, fs::path(dir.path()));
   EXPECT_FALSE(d.measures);
-  std::string path = (dir.path / NodeLock::file_name("mpich:kvs_1")).string();
+  std::string path = (fs::path(dir.path()) / NodeLock::file_name("mpich:kvs_1")).string();
   EXPECT_EQ(d.message, "rank 1 of 2: node measured by pid " + std::to_string(child) +
                            ", holder of the node lock " + path);
   // Another job on the same node has its own lock.
   auto other = env;
   other.vars["PMI_KVSNAME"] = "kvs_2";
-  EXPECT_TRUE(resolve_distributed("auto", other, "h", 1, dir.path).measures);
+  EXPECT_TRUE(resolve_distributed("auto", other, "h", 1, fs::path(dir.path())).measures);
 
   ASSERT_EQ(write(release[1], "x", 1), 1);
   int status = 0;
   waitpid(child, &status, 0);
-  d = resolve_distributed("auto", env, "h", 1, dir.path);
+  d = resolve_distributed("auto", env, "h", 1, fs::path(dir.path()));
   EXPECT_TRUE(d.measures) << d.message;
   EXPECT_NE(d.message.find("first of the job to take the node lock " + path), std::string::npos);
   // The same process asking again keeps its own lock.
-  EXPECT_TRUE(resolve_distributed("auto", env, "h", 1, dir.path).measures);
+  EXPECT_TRUE(resolve_distributed("auto", env, "h", 1, fs::path(dir.path())).measures);
   for (int fd : {ready[0], ready[1], release[0], release[1]}) close(fd);
 }
 
 TEST(ResolveDistributed, WithoutAJobTheParentKeysTheLock) {
   TempDir dir;
   auto env = env_of({{"PMI_RANK", "0"}});
-  EXPECT_TRUE(resolve_distributed("auto", env, "h", 31337, dir.path).measures);
-  EXPECT_TRUE(fs::exists(dir.path / NodeLock::file_name("ppid-31337")));
+  EXPECT_TRUE(resolve_distributed("auto", env, "h", 31337, fs::path(dir.path())).measures);
+  EXPECT_TRUE(fs::exists(fs::path(dir.path()) / NodeLock::file_name("ppid-31337")));
 }
 
 TEST(ResolveDistributed, AnUnusableLockDirMeasuresAndSaysHowToFixIt) {

@@ -11,20 +11,14 @@
 #include "carbontracker/tracker.h"
 #include "common/clock.h"
 #include "fake_gpu/fake_gpu.h"
+#include "fakes/fake_powercap_tree.h"
 
 namespace carbontracker {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/ct_trackdist_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using carbontracker::testing::TempDir;  // tests/fakes/fake_powercap_tree.h
 
 FakeClock& test_clock() {
   static FakeClock clock;
@@ -33,14 +27,14 @@ FakeClock& test_clock() {
 
 TrackerOptions rank_options(const TempDir& dir, std::ostream& console, int rank) {
   Environment env;
-  env.powercap_root = (dir.path / "no-powercap").string();
-  env.proc_root = (dir.path / "no-proc").string();
-  env.nvml_library = (dir.path / "no-libnvidia-ml.so").string();
-  env.rocm_smi_library = (dir.path / "no-librocm_smi64.so").string();
+  env.powercap_root = (fs::path(dir.path()) / "no-powercap").string();
+  env.proc_root = (fs::path(dir.path()) / "no-proc").string();
+  env.nvml_library = (fs::path(dir.path()) / "no-libnvidia-ml.so").string();
+  env.rocm_smi_library = (fs::path(dir.path()) / "no-librocm_smi64.so").string();
   env.offline = true;
-  env.zone_tab = (dir.path / "no-zone.tab").string();
-  env.localtime_path = (dir.path / "no-localtime").string();
-  env.cache_dir = (dir.path / "cache").string();
+  env.zone_tab = (fs::path(dir.path()) / "no-zone.tab").string();
+  env.localtime_path = (fs::path(dir.path()) / "no-localtime").string();
+  env.cache_dir = (fs::path(dir.path()) / "cache").string();
   env.vars = {{"RANK", std::to_string(rank)},
               {"LOCAL_RANK", std::to_string(rank)},
               {"WORLD_SIZE", "2"},
@@ -57,7 +51,7 @@ TrackerOptions rank_options(const TempDir& dir, std::ostream& console, int rank)
   o.environment = env;
   o.console = &console;
   o.update_interval = 0.05;
-  o.log_dir = (dir.path / "logs").string();
+  o.log_dir = (fs::path(dir.path()) / "logs").string();
   return o;
 }
 
@@ -88,7 +82,7 @@ TEST(TrackerDistributed, OtherRanksMeasureNothingSayNothingWriteNothing) {
   EXPECT_FALSE(t.monitoring());
   run_two_epochs(t);
   EXPECT_EQ(console.str(), "");
-  EXPECT_FALSE(fs::exists(dir.path / "logs"));
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "logs"));
   RunResult r = t.result();
   EXPECT_FALSE(r.distributed.measures);
   EXPECT_EQ(r.distributed.measured_by, "local rank 0");
@@ -120,7 +114,7 @@ TEST(TrackerDistributed, LocalRankZeroMeasuresAndLogsTheJob) {
   EXPECT_NE(console.str().find("CarbonTracker: rank 0 of 2 (torchrun): measures node 0 of 1"),
             std::string::npos)
       << console.str();
-  std::string logs = read_all(dir.path / "logs");
+  std::string logs = read_all(fs::path(dir.path()) / "logs");
   EXPECT_NE(logs.find(R"("job":"torchrun:127.0.0.1:29500")"), std::string::npos) << logs;
   EXPECT_NE(logs.find(R"("launcher":"torchrun")"), std::string::npos);
   EXPECT_NE(logs.find(R"("rank":"0")"), std::string::npos);
@@ -141,7 +135,8 @@ TEST(TrackerDistributed, OffMeasuresInEveryRankAndSaysSo) {
                                "everything this node shows"),
             std::string::npos)
       << console.str();
-  EXPECT_NE(read_all(dir.path / "logs").find(R"("distributed":"off")"), std::string::npos);
+  EXPECT_NE(read_all(fs::path(dir.path()) / "logs").find(R"("distributed":"off")"),
+            std::string::npos);
 }
 
 TEST(TrackerDistributed, ABadPolicyIsAnInvalidArgument) {
@@ -189,7 +184,7 @@ TEST(TrackerDistributed, DevicesByPidCountsTheGpusOfEveryLocalRank) {
       o.environment->nvml_library = testing::fake_gpu_library_path("fake_nvml");
       Tracker t(o);
       t.stop();
-      std::string logs = read_all(dir.path / "logs");
+      std::string logs = read_all(fs::path(dir.path()) / "logs");
       bool counted = logs.find("no GPU runs the tracked process") == std::string::npos;
       bool said = logs.find("devices_by_pid: GPUs used by the processes under pid " +
                             std::to_string(getppid())) != std::string::npos;

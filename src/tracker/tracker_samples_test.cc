@@ -13,20 +13,14 @@
 
 #include "carbontracker/tracker.h"
 #include "common/clock.h"
+#include "fakes/fake_powercap_tree.h"
 
 namespace carbontracker {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/ct_samples_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using carbontracker::testing::TempDir;  // tests/fakes/fake_powercap_tree.h
 
 std::vector<nlohmann::json> jsonl_lines(const fs::path& dir) {
   std::vector<nlohmann::json> lines;
@@ -52,16 +46,16 @@ TEST(TrackerSamples, EachTickWritesThePowerOfEachDevice) {
   o.sim_gpu_watts = 400;
   o.sim_gpu_util = 0.75;  // 300 W
   o.environment = Environment{};
-  o.environment->powercap_root = (dir.path / "none").string();
-  o.environment->proc_root = (dir.path / "none").string();
-  o.environment->nvml_library = (dir.path / "none.so").string();
-  o.environment->rocm_smi_library = (dir.path / "none.so").string();
+  o.environment->powercap_root = (fs::path(dir.path()) / "none").string();
+  o.environment->proc_root = (fs::path(dir.path()) / "none").string();
+  o.environment->nvml_library = (fs::path(dir.path()) / "none.so").string();
+  o.environment->rocm_smi_library = (fs::path(dir.path()) / "none.so").string();
   o.environment->offline = true;
-  o.environment->zone_tab = (dir.path / "none").string();
-  o.environment->localtime_path = (dir.path / "none").string();
-  o.environment->cache_dir = (dir.path / "cache").string();
+  o.environment->zone_tab = (fs::path(dir.path()) / "none").string();
+  o.environment->localtime_path = (fs::path(dir.path()) / "none").string();
+  o.environment->cache_dir = (fs::path(dir.path()) / "cache").string();
   o.console = &console;
-  o.log_dir = (dir.path / "logs").string();
+  o.log_dir = (fs::path(dir.path()) / "logs").string();
   o.update_interval = 0.02;
   {
     Tracker tracker(o);
@@ -75,7 +69,7 @@ TEST(TrackerSamples, EachTickWritesThePowerOfEachDevice) {
       tracker.epoch_end();
     }
   }
-  std::vector<nlohmann::json> lines = jsonl_lines(dir.path / "logs");
+  std::vector<nlohmann::json> lines = jsonl_lines(fs::path(dir.path()) / "logs");
   ASSERT_GE(lines.size(), 2u);
   EXPECT_EQ(lines.front()["schema"], 2);
   EXPECT_EQ(lines.back()["event"], "totals");
