@@ -40,7 +40,9 @@ from pip._vendor.packaging.utils import parse_wheel_filename
 name = sys.argv[1].rsplit("/", 1)[-1]
 wheel_tags = parse_wheel_filename(name)[3]
 supported = list(tags.sys_tags())
-match = [str(t) for t in wheel_tags if t in set(supported)]
+# By name: Debian's de-vendored pip of Debian 11 may hand out Tag objects of
+# two copies of packaging, which never compare equal.
+match = sorted({str(t) for t in wheel_tags} & {str(t) for t in supported})
 print("wheel tags:", " ".join(sorted(str(t) for t in wheel_tags)))
 print("this Python's most specific tags:", " ".join(str(t) for t in supported[:4]), f"... ({len(supported)} in all)")
 print("supported:", " ".join(match) if match else "NONE")
