@@ -3,8 +3,8 @@
 #
 #   bash tests/wheel/wheel_user_test.sh [WHEEL_DIR]     # default build/wheel
 #
-# Takes the one carbontracker-*-manylinux*.whl in WHEEL_DIR (made by
-# scripts/build-wheel.sh), checks what its ELF files need, creates a fresh
+# Takes the x86_64 wheel carbontracker-*-manylinux_2_28_x86_64.whl in
+# WHEEL_DIR (made by scripts/build-wheel.sh), checks what its ELF files need, creates a fresh
 # user, and as that user (clean environment, cwd = its home) creates a venv
 # with Debian's python3, installs the wheel with --no-index, and runs the
 # `carbontracker` command (version, a simulated-CPU run, exit statuses,
@@ -26,9 +26,9 @@ command -v useradd >/dev/null || fail "useradd not found (Debian package passwd)
   fail "$python cannot make virtual environments: install python3-venv (bash scripts/install-deps.sh)"
 
 shopt -s nullglob
-wheels=("$wheel_dir"/carbontracker-*-manylinux*.whl)
+wheels=("$wheel_dir"/carbontracker-*-py3-none-manylinux_2_28_x86_64.whl)
 [ ${#wheels[@]} = 1 ] ||
-  fail "expected one carbontracker-*-manylinux*.whl in $wheel_dir, found ${#wheels[@]}: run bash scripts/build-wheel.sh"
+  fail "expected one carbontracker-*-py3-none-manylinux_2_28_x86_64.whl in $wheel_dir, found ${#wheels[@]}: run bash scripts/build-wheel.sh x86_64"
 wheel=${wheels[0]}
 echo "wheel: $wheel"
 before=$(cd "$wheel_dir" && find . -maxdepth 1 -printf '%p %s %T@\n' | sort)
@@ -42,8 +42,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# What the wheel holds, and what its ELF files load: the C++ runtime and glibc
-# only (fmt and nlohmann-json compiled in, libcurl opened with dlopen).
+# What the wheel holds, and what its ELF files load: glibc only (the C++
+# runtime, fmt and nlohmann-json compiled in, libcurl opened with dlopen;
+# libpthread and libdl are glibc's own before 2.34).
 "$python" - "$wheel" "$work/unpacked" <<'EOF'
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
@@ -52,11 +53,11 @@ want = ["carbontracker/__init__.py", "carbontracker/tracker.py", "carbontracker/
         "carbontracker/__main__.py", "carbontracker-0.1.0.data/scripts/carbontracker"]
 missing = [w for w in want if w not in names]
 assert not missing, f"wheel lacks {missing}: {names}"
-assert any(n.startswith("carbontracker/_carbontracker.") and n.endswith(".so") for n in names), names
+assert "carbontracker/libcarbontracker.so" in names, names
 assert not any("/usr/local" in n for n in names), names
 EOF
-allowed="libstdc++.so.6 libm.so.6 libgcc_s.so.1 libc.so.6 ld-linux-x86-64.so.2"
-for elf in "$work"/unpacked/carbontracker-0.1.0.data/scripts/carbontracker "$work"/unpacked/carbontracker/_carbontracker.*.so; do
+allowed="libc.so.6 libpthread.so.0 libdl.so.2 ld-linux-x86-64.so.2"
+for elf in "$work"/unpacked/carbontracker-0.1.0.data/scripts/carbontracker "$work"/unpacked/carbontracker/libcarbontracker.so; do
   needed=$(readelf -d "$elf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
   for lib in $needed; do
     [[ " $allowed " == *" $lib "* ]] || fail "$(basename "$elf") needs $lib (allowed: $allowed)"
