@@ -24,7 +24,6 @@ Implementation details:
 
 import builtins
 import ctypes
-import json
 import math
 import os
 import sys
@@ -158,8 +157,22 @@ def _take_string(pointer):
         _lib.ct_free(pointer)
 
 
+_json_module = None
+
+
+def _json():
+    """The json module, imported at its first use: it brings in `re`, which
+    `import carbontracker` does not need (BENCHMARKS.md)."""
+    global _json_module
+    if _json_module is None:
+        import json
+
+        _json_module = json
+    return _json_module
+
+
 def _take_json(pointer):
-    return json.loads(_take_string(pointer))
+    return _json().loads(_take_string(pointer))
 
 
 def _bytes(text):
@@ -226,7 +239,7 @@ class Tracker:
                 sys.stdout.flush()
             except Exception:
                 pass
-        status = _lib.ct_tracker_create(_bytes(json.dumps(options)), self._confirm, None, ctypes.byref(self._h))
+        status = _lib.ct_tracker_create(_bytes(_json().dumps(options)), self._confirm, None, ctypes.byref(self._h))
         if status:
             self._after(status)
 
@@ -266,7 +279,7 @@ class Tracker:
             self._after(status)
 
     def set_api_keys(self, keys):
-        status = _lib.ct_tracker_set_api_keys(self._h, _bytes(json.dumps({str(k): str(v) for k, v in keys.items()})))
+        status = _lib.ct_tracker_set_api_keys(self._h, _bytes(_json().dumps({str(k): str(v) for k, v in keys.items()})))
         if status:
             self._after(status)
 
@@ -390,7 +403,7 @@ def read_output_log(text):
 def read_run(files):
     """One run from {'std'|'output'|'jsonl': (path, text or None, problem)};
     returns (parse_all_logs entry or None, warnings)."""
-    files_json = json.dumps({kind: [path, text, problem] for kind, (path, text, problem) in files.items()})
+    files_json = _json().dumps({kind: [path, text, problem] for kind, (path, text, problem) in files.items()})
     return _value_and_warnings(_lib.ct_read_run, _bytes(files_json))
 
 
@@ -411,7 +424,7 @@ def generate_report(path, output):
 
 def aggregate_sentence(energy_kwh, co2eq_g, equivalents):
     """The original's sentence for a paper."""
-    pairs = _bytes(json.dumps([[str(unit), _json_value(float(value))] for unit, value in equivalents]))
+    pairs = _bytes(_json().dumps([[str(unit), _json_value(float(value))] for unit, value in equivalents]))
     out = _c_void_p()
     _check(_lib.ct_aggregate_sentence(float(energy_kwh), float(co2eq_g), pairs, ctypes.byref(out)))
     return _take_string(out)
