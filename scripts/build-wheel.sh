@@ -48,7 +48,7 @@ for arch in "${arches[@]}"; do
     -DCMAKE_TOOLCHAIN_FILE="$root/cmake/zig-toolchain.cmake" -DCT_ZIG_DIR="$zig_dir" \
     -DCT_ZIG_TARGET="$arch-linux-gnu.2.28" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_EXE_LINKER_FLAGS=-s -DCMAKE_SHARED_LINKER_FLAGS=-s \
-    -DCT_BUILD_TESTS=OFF -DCT_BUILD_BENCH=OFF -DCT_BUILD_PYTHON=OFF "${launcher[@]}" >&2
+    -DCT_BUILD_TESTS=OFF -DCT_BUILD_BENCH=OFF -DCT_BUILD_PYTHON=ON "${launcher[@]}" >&2
   targets=(carbontracker_cli)
   if cmake --build "$build" --target help | grep -q '^carbontracker_c:'; then
     targets+=(carbontracker_c carbontracker_python)
