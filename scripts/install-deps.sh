@@ -5,12 +5,12 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential cmake ninja-build pkg-config git
       libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev libcpp-httplib-dev
       libgtest-dev libgmock-dev libbenchmark-dev
-      python3 python3-dev python3-venv python3-pip pybind11-dev python3-pybind11 python3-pytest python3-numpy
-      clang libclang-rt-dev hyperfine strace
+      python3 python3-dev python3-venv python3-pip python3-pytest python3-numpy
+      clang libclang-rt-dev hyperfine strace qemu-user-static unzip
       prometheus tmux
-      libcairo2-dev fonts-dejavu-core fontconfig poppler-utils chromium python3-pil
+      gfortran libcairo2-dev fonts-dejavu-core fontconfig poppler-utils chromium python3-pil
       openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge
-      debootstrap qemu-user-static)
+      debootstrap)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -26,12 +26,13 @@ installed=$(sed -n 's/^-- \(Installing\|Up-to-date\): //p' <<<"$log")
 outside=$(grep -v "^$prefix/" <<<"$installed" || true)
 [ -z "$outside" ] || fail "installed outside the prefix $prefix: $outside"
 
-for f in bin/carbontracker lib/libcarbontracker.a include/carbontracker/tracker.h \
+for f in bin/carbontracker lib/libcarbontracker.a lib/libcarbontracker.so \
+         include/carbontracker/tracker.h include/carbontracker/carbontracker.h \
+         "$pydir/carbontracker/libcarbontracker.so" "$pydir/carbontracker/_carbontracker.py" \
          "$pydir/carbontracker/__init__.py" "$pydir/carbontracker/tracker.py" \
          "$pydir/carbontracker/parser.py"; do
   [ -f "$prefix/$f" ] || fail "$prefix/$f not installed"
 done
-ls "$prefix/$pydir"/carbontracker/_carbontracker.*.so >/dev/null || fail "no extension in $prefix/$pydir/carbontracker"
 [ "$("$prefix/bin/carbontracker" --version)" = "carbontracker 0.1.0" ] || fail "the installed command does not run"
 
 where=$(cd "$prefix" && PYTHONPATH="$prefix/$pydir" "$python" -c \

@@ -3,11 +3,11 @@
 #
 #   bash tests/wheel/wheel_user_test.sh [WHEEL_DIR]     # default build/wheel
 #
-# Takes the one carbontracker-*-manylinux*.whl in WHEEL_DIR (made by
-# scripts/build-wheel.sh), checks what its ELF files need, creates a fresh
-# user, and as that user (clean environment, cwd = its home) runs
-# tests/wheel/wheel_checks.sh with Debian's python3: a venv, pip's tag check,
-# pip install --no-index, the `carbontracker` command (version, a
+# Takes the x86_64 wheel carbontracker-*-manylinux_2_28_x86_64.whl in
+# WHEEL_DIR (made by scripts/build-wheel.sh), checks what its ELF files need,
+# creates a fresh user, and as that user (clean environment, cwd = its home)
+# runs tests/wheel/wheel_checks.sh with Debian's python3: a venv, pip's tag
+# check, pip install --no-index, the `carbontracker` command (version, a
 # simulated-CPU run, exit statuses, epoch markers), the README's Python loop
 # for three epochs, the parser and the HTML and PDF reports.
 # At the end no file owned by the user may exist outside its home, and
@@ -27,9 +27,9 @@ command -v useradd >/dev/null || fail "useradd not found (Debian package passwd)
   fail "$python cannot make virtual environments: install python3-venv (bash scripts/install-deps.sh)"
 
 shopt -s nullglob
-wheels=("$wheel_dir"/carbontracker-*-manylinux*.whl)
+wheels=("$wheel_dir"/carbontracker-*-py3-none-manylinux_2_28_x86_64.whl)
 [ ${#wheels[@]} = 1 ] ||
-  fail "expected one carbontracker-*-manylinux*.whl in $wheel_dir, found ${#wheels[@]}: run bash scripts/build-wheel.sh"
+  fail "expected one carbontracker-*-py3-none-manylinux_2_28_x86_64.whl in $wheel_dir, found ${#wheels[@]}: run bash scripts/build-wheel.sh x86_64"
 wheel=${wheels[0]}
 echo "wheel: $wheel"
 before=$(cd "$wheel_dir" && find . -maxdepth 1 -printf '%p %s %T@\n' | sort)
@@ -43,21 +43,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# What the wheel holds, and what its ELF files load: the C++ runtime and glibc
-# only (fmt and nlohmann-json compiled in, libcurl opened with dlopen).
+# What the wheel holds, and what its ELF files load: glibc only (the C++
+# runtime, fmt and nlohmann-json compiled in, libcurl opened with dlopen;
+# libpthread and libdl are glibc's own before 2.34).
 "$python" - "$wheel" "$work/unpacked" <<'EOF'
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])
 want = ["carbontracker/__init__.py", "carbontracker/tracker.py", "carbontracker/parser.py",
-        "carbontracker/__main__.py", "carbontracker-0.1.0.data/scripts/carbontracker"]
+        "carbontracker/__main__.py", "carbontracker/_carbontracker.py",
+        "carbontracker/libcarbontracker.so", "carbontracker-0.1.0.data/scripts/carbontracker"]
 missing = [w for w in want if w not in names]
 assert not missing, f"wheel lacks {missing}: {names}"
-assert any(n.startswith("carbontracker/_carbontracker.") and n.endswith(".so") for n in names), names
 assert not any("/usr/local" in n for n in names), names
 EOF
-allowed="libstdc++.so.6 libm.so.6 libgcc_s.so.1 libc.so.6 ld-linux-x86-64.so.2"
-for elf in "$work"/unpacked/carbontracker-0.1.0.data/scripts/carbontracker "$work"/unpacked/carbontracker/_carbontracker.*.so; do
+allowed="libc.so.6 libpthread.so.0 libdl.so.2 ld-linux-x86-64.so.2"
+for elf in "$work"/unpacked/carbontracker-0.1.0.data/scripts/carbontracker "$work"/unpacked/carbontracker/libcarbontracker.so; do
   needed=$(readelf -d "$elf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
   for lib in $needed; do
     [[ " $allowed " == *" $lib "* ]] || fail "$(basename "$elf") needs $lib (allowed: $allowed)"
@@ -72,8 +73,7 @@ echo "ELF dependencies: only $allowed"
 # was written by the test's user.
 uid=$((61000 + $$ % 3000))
 while getent passwd "$uid" >/dev/null; do uid=$((uid + 1)); done
-owned_outside_home() {
-  # find's status is not checked: files of other processes vanish during the walk.
+owned_outside_home() {  # find fails on files that vanish meanwhile (other builds): its list stands
   { find / \( -path /proc -o -path /sys -o -path "$home" \) -prune -o -uid "$uid" -print 2>/dev/null || true; } | sort
 }
 useradd -m -d "$home" -u "$uid" -s /bin/sh "$user"
