@@ -20,8 +20,9 @@
 #
 #   sudo bash scripts/make-roots.sh [NAME...]     (default: all three)
 #
-# Exit status 77 (ctest's skip) when not root, when debootstrap is missing, or
-# when the mirror cannot be reached; the reason is written to roots/SKIPPED.
+# Exit status 77 (ctest's skip) when not root, when the mirror cannot be
+# reached, or when binfmt_misc cannot run qemu-user (a container without it);
+# the reason is written to roots/SKIPPED.
 # CT_DEBIAN_MIRROR overrides the mirror.
 set -euo pipefail
 
@@ -48,7 +49,8 @@ if [ "${1:-}" = --print-dir ]; then  # the root's directory for a name
 fi
 
 [ "$(id -u)" = 0 ] || skip "make-roots.sh needs root (debootstrap, chroot)"
-command -v debootstrap >/dev/null || skip "debootstrap is not installed: run scripts/install-deps.sh"
+command -v debootstrap >/dev/null ||
+  { echo "make-roots: debootstrap is not installed: run bash scripts/install-deps.sh" >&2; exit 1; }
 
 # The mirror: the first Debian (non-security) URI of apt's sources.
 mirror_from_apt() {
@@ -165,3 +167,4 @@ for spec in "${specs[@]}"; do
   make_root "$name" "$suite" "$arch" "$pkgs"
   exec {lock}>&-
 done
+echo "make-roots: done in $SECONDS s"
