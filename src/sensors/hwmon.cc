@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -89,6 +90,29 @@ bool is_known(const std::string& name) {
   return name == "power_meter" || name == "amdgpu" || name == "xe" || name == "i915";
 }
 
+// "0000:03:00.0": domain:bus:device.function, hexadecimal.
+bool is_pci_address(const std::string& s) {
+  if (s.size() != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11})
+    if (!std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  return true;
+}
+
+// For a link such as ../../devices/platform/coretemp.0/hwmon/hwmon1, the
+// device the hwmon directory belongs to ("coretemp.0"); empty when path is
+// not a link (fake trees) or the target has another shape.
+std::string parent_device(const std::string& path) {
+  char buf[512];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  std::string target(buf, static_cast<size_t>(n));
+  size_t hw = target.rfind("/hwmon/");
+  if (hw == std::string::npos || hw == 0) return "";
+  size_t slash = target.rfind('/', hw - 1);
+  return target.substr(slash == std::string::npos ? 0 : slash + 1,
+                       hw - (slash == std::string::npos ? 0 : slash + 1));
+}
+
 // The scan shared by the probes of one start-up; made by the first of them,
 // which also says what it skipped.
 const HwmonScan& scan(const ProbeContext& ctx, const FileReader& files, ProbeResult& result) {
@@ -102,6 +126,7 @@ const HwmonScan& scan(const ProbeContext& ctx, const FileReader& files, ProbeRes
       HwmonScan::Entry entry;
       entry.id = e->d_name;
       entry.dir = root + (root.empty() || root.back() != '/' ? "/" : "") + entry.id;
+      entry.err = e->d_type == DT_LNK || e->d_type == DT_UNKNOWN ? -1 : 0;  // -1: maybe a link
       s->entries.push_back(std::move(entry));
     }
     closedir(d);
@@ -111,6 +136,20 @@ const HwmonScan& scan(const ProbeContext& ctx, const FileReader& files, ProbeRes
   std::sort(s->entries.begin(), s->entries.end(), entry_less);
   std::vector<std::string> skipped;
   for (HwmonScan::Entry& e : s->entries) {
+    // The class directory's entries link to the device's hwmon directory:
+    // one readlink tells a device no probe reads (coretemp, nvme, a thermal
+    // zone ...) without opening its `name`.
+    const bool maybe_link = e.err == -1;
+    e.err = 0;
+    if (maybe_link) {
+      std::string parent = parent_device(e.dir);
+      if (!parent.empty() && parent.rfind("ACPI000D", 0) != 0 && !is_pci_address(parent)) {
+        e.err = ENOENT;
+        e.name.clear();
+        skipped.push_back(fmt::format("{} (device {})", e.id, parent));
+        continue;
+      }
+    }
     std::string name;
     e.err = read_text(files, e.dir + "/name", &name);
     e.name = trim(name);

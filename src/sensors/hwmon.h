@@ -1,8 +1,11 @@
 // Power and energy sensors of the Linux hwmon class, for hardware RAPL and
 // the GPU libraries do not cover. The root is ctx.env->hwmon_root (default
 // /sys/class/hwmon, CARBONTRACKER_HWMON_ROOT); it is listed once per start-up
-// (one opendir) and each entry's `name` read once, whichever of the probes
-// below runs first; the others reuse that scan (ProbeContext::hwmon_scan).
+// (one opendir), whichever of the probes below runs first; the others reuse
+// that scan (ProbeContext::hwmon_scan). An entry that links to a device no
+// probe reads (anything but an ACPI000D power meter or a PCI device: coretemp,
+// nvme, thermal zones ...) costs one readlink and is skipped; the others'
+// `name` is read once.
 //
 // What is read, and how each thing is counted once:
 //   - ACPI power meters (`name` power_meter): power1_average (microwatts,

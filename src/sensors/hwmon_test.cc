@@ -202,6 +202,40 @@ TEST_F(HwmonTest, PermissionDeniedIsSkippedAndAVanishedFileIsLost) {
   EXPECT_EQ(r[0].status, ReadStatus::kLost);
 }
 
+// As sysfs lays it out: the class directory's entries are links into
+// /sys/devices; a device no probe reads is told by its link alone.
+TEST_F(HwmonTest, ClassLinksToOtherDevicesAreSkippedWithoutReadingThem) {
+  namespace fs = std::filesystem;
+  std::string devices = root_ / "devices";
+  std::string hwmon = root_ / "class";
+  fs::create_directories(hwmon);
+  auto add = [&](const std::string& device_dir, int n, const std::string& name) {
+    std::string dir = devices + "/" + device_dir + "/hwmon/hwmon" + std::to_string(n);
+    write_file(dir + "/name", name + "\n");
+    fs::create_symlink(dir, hwmon + "/hwmon" + std::to_string(n));
+    return dir;
+  };
+  add("platform/coretemp.0", 0, "coretemp");
+  std::string meter = add("LNXSYSTM:00/LNXSYBUS:00/ACPI000D:00", 1, "power_meter");
+  write_file(meter + "/power1_average", testing::microwatts(250));
+  std::string gpu = add("pci0000:00/0000:03:00.0", 2, "amdgpu");
+  write_file(gpu + "/power1_input", testing::microwatts(75));
+  fs::create_symlink(devices + "/pci0000:00/0000:03:00.0", gpu + "/device");
+  add("pci0000:00/0000:01:00.0/nvme/nvme0", 3, "nvme");
+  env_.hwmon_root = hwmon;
+
+  ProbeResult node = probe_hwmon_node(ctx_);
+  ASSERT_TRUE(node.sensor);
+  EXPECT_THAT(names(node), ElementsAre("meter:0"));
+  ASSERT_EQ(node.verbose_notes.size(), 1u);
+  EXPECT_THAT(node.verbose_notes[0],
+              HasSubstr("hwmon0 (device coretemp.0), hwmon3 (device nvme0)"));
+  ProbeResult amd = probe_hwmon_amdgpu(ctx_);
+  ASSERT_TRUE(amd.sensor);
+  EXPECT_EQ(amd.sensor->devices()[0].info.note, "PCI 0000:03:00.0");
+  EXPECT_DOUBLE_EQ(read_all(*amd.sensor)[0].power_w, 75.0);
+}
+
 TEST_F(HwmonTest, NoRootIsNoSensorAndNoReason) {
   env_.hwmon_root = root_ / "absent";
   using Probe = ProbeResult (*)(const ProbeContext&);
