@@ -43,6 +43,14 @@ assert torch.__version__.startswith("2.13.0"), torch.__version__
 for name in ("pytorch-lightning", "transformers", "accelerate", "keras", "mlflow"):
     print(name, m.version(name))
 PY
+# The bytecode of the modules the tests import, written once here (with
+# PYTHONDONTWRITEBYTECODE set, every test process would compile them again:
+# about 10 s of CPU each).
+env -u PYTHONDONTWRITEBYTECODE KERAS_BACKEND=torch "$venv/bin/python" -c "
+import accelerate, keras, mlflow, mlflow.server, pytest, pytorch_lightning, torch, transformers
+from pytorch_lightning.loggers import CSVLogger
+from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
+"
 touch "$venv/.ct-ready"
 echo "setup-integrations: ready in $(( $(date +%s) - start )) s" >&2
 echo "$venv"
