@@ -162,7 +162,7 @@ def _totals(record):
     for name, c in (("predicted", record["prediction"]), ("actual", record["actual"])):
         if c:
             out[f"{PREFIX}{name}_energy_kwh"] = c["energy_kwh"]
-            out[f"{PREFIX}{name}_co2eq_g"] = c["co2eq_g"]
+            out[f"{PREFIX}{name}_co2eq_g"] = c["co2eq_g"] if "co2eq_g" in c else c["co2_g"]  # JSONL: co2_g
             out[f"{PREFIX}{name}_duration_s"] = c["duration_s"]
             out[f"{PREFIX}{name}_epochs"] = c["epochs"]
     return out
