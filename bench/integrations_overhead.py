@@ -7,7 +7,7 @@ For each of PyTorch Lightning, the Hugging Face Trainer and Keras 3 (torch
 backend) it trains the same tiny model twice per round, without and with
 CarbonTrackerCallback (simulated CPU, offline, log_dir in a temporary
 directory, monitor_epochs=-1: every epoch is measured, logged and written),
-alternating the order over 2 rounds, and prints the medians per epoch of:
+alternating the order over 4 rounds, and prints the medians per epoch of:
 
   hooks    the time spent in the callback's epoch hooks (from the
            framework's call to its return, summed from one epoch's start to
@@ -32,8 +32,8 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
-EPOCHS = int(sys.argv[1]) if len(sys.argv) > 1 else 12
-ROUNDS = 2
+EPOCHS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+ROUNDS = 4
 OPTIONS = {"sim_cpu": "Bench CPU", "sim_cpu_tdp": 100.0, "offline": True, "verbose": 0, "monitor_epochs": -1}
 
 
@@ -136,7 +136,9 @@ def hf_trainer(with_callback, log_dir):
         if with_callback:
             callbacks.append(timed(CarbonTrackerCallback(log_dir=log_dir, **OPTIONS),
                                    ["on_epoch_begin", "on_epoch_end"], spent))
-        Trainer(model=model, args=args, train_dataset=Data(), callbacks=callbacks).train()
+        trainer = Trainer(model=model, args=args, train_dataset=Data(), callbacks=callbacks)
+        trainer.remove_callback(transformers.PrinterCallback)  # no console line per log
+        trainer.train()
     return periods(epoch_s, spent)
 
 
