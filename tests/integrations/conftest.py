@@ -79,6 +79,11 @@ def hardware(request, tmp_path, monkeypatch):
     hw.close()
 
 
+@pytest.fixture
+def sim(tmp_path, monkeypatch):
+    return Hardware("sim", tmp_path, monkeypatch)
+
+
 def log_text(hw, suffix):
     logs = pathlib.Path(hw.options["log_dir"])
     files = sorted(logs.glob("*" + suffix))

@@ -14,8 +14,9 @@ torch.set_num_threads(1)
 
 
 class Tiny(keras.Model):
-    def __init__(self, hw, fail_in_epoch=None):
+    def __init__(self, hw, fail_in_epoch=None, fail_with=None):
         super().__init__()
+        self.fail_with = fail_with or ValueError("a bad batch")
         self.dense = keras.layers.Dense(1)
         self.hw = hw
         self.fail_in_epoch = fail_in_epoch
@@ -30,7 +31,7 @@ class Tiny(keras.Model):
         if self.batch == 0:
             self.hw.work()
         if self.epoch == self.fail_in_epoch and self.batch == 1:
-            self.error = ValueError("a bad batch")
+            self.error = self.fail_with
             raise self.error
         self.batch += 1
         return super().train_step(data)
@@ -47,9 +48,9 @@ class Counter(keras.callbacks.Callback):
         logs["score"] = float(epoch)
 
 
-def fit(hw, epochs, callbacks=(), fail_in_epoch=None, made=None):
+def fit(hw, epochs, callbacks=(), fail_in_epoch=None, made=None, fail_with=None):
     cb = CarbonTrackerCallback(**hw.options)
-    model = Tiny(hw, fail_in_epoch)
+    model = Tiny(hw, fail_in_epoch, fail_with)
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", jit_compile=False)
     if made is not None:
         made.update(cb=cb, model=model)
@@ -95,3 +96,14 @@ def test_an_exception_in_a_step_reaches_the_user(hardware):
     # The model's train function is its own again.
     assert "carbontracker" not in getattr(made["model"].train_function, "__qualname__", "")
     check_logs(hardware, 2, 3, early=True, partial=True)
+
+
+def test_keyboard_interrupt_stops_the_tracker_and_propagates(sim):
+    made = {}
+    with pytest.raises(KeyboardInterrupt) as raised:
+        fit(sim, 3, fail_in_epoch=2, made=made, fail_with=KeyboardInterrupt())
+    assert raised.value is made["model"].error
+    tracker = made["cb"].tracker
+    assert not tracker.monitoring
+    assert [(e["index"], e["partial"]) for e in tracker.results["epochs"]] == [(1, False), (2, True)]
+    check_logs(sim, 2, 3, early=True, partial=True)

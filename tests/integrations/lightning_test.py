@@ -18,8 +18,9 @@ torch.set_num_threads(1)
 
 
 class Tiny(pl.LightningModule):
-    def __init__(self, hw, fail_in_epoch=None):
+    def __init__(self, hw, fail_in_epoch=None, fail_with=None):
         super().__init__()
+        self.fail_with = fail_with or ValueError("a bad batch")
         self.layer = torch.nn.Linear(4, 1)
         self.hw = hw
         self.fail_in_epoch = fail_in_epoch
@@ -29,7 +30,7 @@ class Tiny(pl.LightningModule):
         if batch_idx == 0:
             self.hw.work()
         if self.current_epoch + 1 == self.fail_in_epoch and batch_idx == 1:
-            self.error = ValueError("a bad batch")
+            self.error = self.fail_with
             raise self.error
         x, y = batch
         return torch.nn.functional.mse_loss(self.layer(x), y)
@@ -49,14 +50,14 @@ def data():
     return torch.utils.data.DataLoader(ds, batch_size=8)
 
 
-def fit(hw, tmp_path, max_epochs, callbacks=(), fail_in_epoch=None, made=None):
+def fit(hw, tmp_path, max_epochs, callbacks=(), fail_in_epoch=None, made=None, fail_with=None):
     cb = CarbonTrackerCallback(**hw.options)
     logger = CSVLogger(str(tmp_path / "csv"), name="run")
     trainer = pl.Trainer(max_epochs=max_epochs, accelerator="cpu", devices=1, logger=logger,
                          callbacks=[*callbacks, cb], enable_progress_bar=False,
                          enable_model_summary=False, enable_checkpointing=False,
                          log_every_n_steps=1)
-    model = Tiny(hw, fail_in_epoch)
+    model = Tiny(hw, fail_in_epoch, fail_with)
     if made is not None:
         made.update(cb=cb, model=model)
     try:
@@ -111,3 +112,14 @@ def test_an_exception_in_a_step_reaches_the_user(hardware, tmp_path):
     assert [(e["index"], e["partial"]) for e in epochs] == [(1, False), (2, True)]
     run = check_logs(hardware, 2, 3, early=True, partial=True)
     assert run["actual"] is not None
+
+
+def test_keyboard_interrupt_stops_the_tracker(sim, tmp_path):
+    made = {}
+    # Lightning's own handling: on_exception, then sys.exit(1).
+    with pytest.raises(SystemExit):
+        fit(sim, tmp_path, 3, fail_in_epoch=2, made=made, fail_with=KeyboardInterrupt())
+    tracker = made["cb"].tracker
+    assert not tracker.monitoring
+    assert [(e["index"], e["partial"]) for e in tracker.results["epochs"]] == [(1, False), (2, True)]
+    check_logs(sim, 2, 3, early=True, partial=True)

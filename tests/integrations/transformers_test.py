@@ -39,13 +39,13 @@ class Data(torch.utils.data.Dataset):
         return {"input_ids": self.ids[i], "labels": int(self.ids[i, 0] % 2)}
 
 
-def train(hw, tmp_path, epochs, fail_in_epoch=None, early_stopping=False, made=None):
+def train(hw, tmp_path, epochs, fail_in_epoch=None, early_stopping=False, made=None, fail_with=None):
     torch.manual_seed(0)
     config = BertConfig(vocab_size=32, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=32, max_position_embeddings=16, num_labels=2)
     model = BertForSequenceClassification(config)
     steps = Steps()
-    error = ValueError("a bad batch")
+    error = fail_with or ValueError("a bad batch")
 
     def before_forward(module, args, kwargs):
         if not module.training:
@@ -120,3 +120,14 @@ def test_an_exception_in_a_step_reaches_the_user(hardware, tmp_path):
     assert [(e["index"], e["partial"]) for e in tracker.results["epochs"]] == [(1, False), (2, True)]
     assert "training_step" not in vars(made["trainer"])  # the trainer's own again
     check_logs(hardware, 2, 3, early=True, partial=True)
+
+
+def test_keyboard_interrupt_stops_the_tracker_and_propagates(sim, tmp_path):
+    made = {}
+    with pytest.raises(KeyboardInterrupt) as raised:
+        train(sim, tmp_path, 3, fail_in_epoch=2, made=made, fail_with=KeyboardInterrupt())
+    assert raised.value is made["error"]
+    tracker = made["cb"].tracker
+    assert not tracker.monitoring
+    assert [(e["index"], e["partial"]) for e in tracker.results["epochs"]] == [(1, False), (2, True)]
+    check_logs(sim, 2, 3, early=True, partial=True)
