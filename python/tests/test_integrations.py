@@ -65,7 +65,6 @@ def test_session_figures_per_epoch_prediction_and_totals(sim_cpu):
     s = _common.Session(dict(sim_cpu, monitor_epochs=-1, verbose=0, pue=1.5))
     tracker = s.start(planned_epochs=3)
     assert tracker.epochs == 3
-    assert s.start(planned_epochs=7) is tracker  # once per run
     figures = []
     for _ in range(3):
         s.epoch_start()
@@ -85,6 +84,16 @@ def test_session_figures_per_epoch_prediction_and_totals(sim_cpu):
     assert final[P + "total_energy_kwh"] == pytest.approx(tracker.results["total"]["energy_kwh_with_pue"])
     assert final[P + "epochs_monitored"] == 3
     assert set().union(*figures, final) <= set(METRIC_NAMES)
+
+
+def test_session_a_new_training_stops_a_leftover_tracker(sim_cpu):
+    s = _common.Session(dict(sim_cpu, monitor_epochs=-1, verbose=0))
+    first = s.start(planned_epochs=3)
+    s.epoch_start()
+    second = s.start(planned_epochs=7)
+    assert second is not first and second.epochs == 7
+    assert not first.monitoring and first.results["interrupted"]
+    s.stop()
 
 
 def test_session_epochs_option_wins_and_unknown_options_are_named(sim_cpu):

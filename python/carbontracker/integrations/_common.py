@@ -49,7 +49,7 @@ def epoch_figures(epoch, pue):
 class Session:
     """One tracker for one training run, driven by a callback's hooks.
 
-    ``start`` makes the tracker (once per run), ``epoch_start``/``epoch_end``
+    ``start`` makes the tracker (one per training), ``epoch_start``/``epoch_end``
     are idempotent per epoch, ``epoch_end`` and ``stop`` return the new
     figures to log (empty on a process whose node another process measures,
     so that a distributed job logs each figure once). After ``stop`` the
@@ -68,8 +68,11 @@ class Session:
         return self.tracker is not None and not self.stopped
 
     def start(self, planned_epochs):
+        """Makes the run's tracker. A tracker still running from an earlier
+        training that ended without a hook of this session (an exception the
+        framework does not report) is stopped first: each training is a run."""
         if self.running:
-            return self.tracker
+            self.stop(quiet=True)
         options = dict(self.options)
         options.setdefault("epochs", max(1, int(planned_epochs)))
         self.tracker = CarbonTracker(**options)
