@@ -133,6 +133,33 @@ TEST_F(HwmonCliTest, GraceTwoSocketsMeasuresEachSocketOnce) {
   EXPECT_THAT(read(dir_ / "r.html"), HasSubstr("platform power meter"));
 }
 
+// A stepped power: the command marks two epochs and, between them, once the
+// wrapper has logged the first, steps the meter from 100 W to 300 W. Each
+// epoch reads one constant power throughout, so its truth is exact.
+TEST_F(HwmonCliTest, SteppedPowerBetweenEpochsGivesEachEpochItsPower) {
+  std::string path = testing::write_power_meter(hwmon_, 0, "Grace Power Socket 0", 100);
+  std::string script =
+      "echo epoch_start >&$CARBONTRACKER_EPOCH_FD; sleep 0.3; echo epoch_end "
+      ">&$CARBONTRACKER_EPOCH_FD; n=0; until grep -qs \"Epoch 1:\" " +
+      dir_ / "logs" +
+      "/*_carbontracker.log; do n=$((n+1)); [ $n -gt 6000 ] && break; sleep 0.01; done; "
+      "printf \"300000000\\n\" > " +
+      path + ".new && mv " + path + ".new " + path +
+      "; echo epoch_start >&$CARBONTRACKER_EPOCH_FD; sleep 0.3; echo epoch_end "
+      ">&$CARBONTRACKER_EPOCH_FD";
+  ASSERT_EQ(run("", "--log-dir " + dir_ / "logs" + " --epochs 2 " + json_arg() + " -- sh -c '" +
+                        script + "'"),
+            0)
+      << output_;
+  nlohmann::json j = record();
+  ASSERT_EQ(j["epochs"].size(), 2u) << j.dump(2);
+  for (int i = 0; i < 2; ++i) {
+    double d = j["epochs"][i]["duration_s"];
+    EXPECT_GE(d, 0.3);
+    EXPECT_NEAR(j["epochs"][i]["energy_j"].get<double>(), (i == 0 ? 100 : 300) * d, 1e-6) << i;
+  }
+}
+
 TEST_F(HwmonCliTest, GraceHopperCountsTheGpuOnceBesideTheModule) {
   // Module 900 W = Grace 200 W + a Hopper GPU (NVML: 250 W) + the rest.
   testing::write_grace_socket(hwmon_, 0, 0, 900, 170, 30);
