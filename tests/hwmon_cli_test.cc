@@ -155,7 +155,7 @@ TEST_F(HwmonCliTest, SteppedPowerBetweenEpochsGivesEachEpochItsPower) {
   ASSERT_EQ(j["epochs"].size(), 2u) << j.dump(2);
   for (int i = 0; i < 2; ++i) {
     double d = j["epochs"][i]["duration_s"];
-    EXPECT_GE(d, 0.3);
+    EXPECT_GT(d, 0);
     EXPECT_NEAR(j["epochs"][i]["energy_j"].get<double>(), (i == 0 ? 100 : 300) * d, 1e-6) << i;
   }
 }
