@@ -19,6 +19,7 @@
 
 #include "fake_gpu/fake_gpu.h"
 #include "fakes/fake_hwmon_tree.h"
+#include "report/report_model.h"
 #include "sensors/hwmon.h"
 
 namespace carbontracker {
@@ -82,7 +83,10 @@ class HwmonCliTest : public ::testing::Test {
 TEST_F(HwmonCliTest, GraceTwoSocketsMeasuresEachSocketOnce) {
   int n = testing::write_grace_socket(hwmon_, 0, 0, 400, 180, 40);
   testing::write_grace_socket(hwmon_, n, 1, 380, 150, 30);
-  ASSERT_EQ(run("", "--log-dir " + dir_ / "logs" + " " + json_arg() + " -- sleep 1"), 0) << output_;
+  ASSERT_EQ(run("", "--log-dir " + dir_ / "logs" + " --metrics-textfile " + dir_ / "m.prom" + " " +
+                        json_arg() + " -- sleep 1"),
+            0)
+      << output_;
   EXPECT_THAT(output_, HasSubstr("The following components were found: CPU with device(s) "
                                  "grace:0, grace:1. NODE with device(s) module:0, module:1."));
   EXPECT_THAT(output_, HasSubstr("module:0 is the node figure of the platform power meter"));
@@ -107,10 +111,53 @@ TEST_F(HwmonCliTest, GraceTwoSocketsMeasuresEachSocketOnce) {
   EXPECT_THAT(log, HasSubstr("Average power usage (W) for node: 780"));
   std::string jsonl = read(log_file("carbontracker.jsonl"));
   EXPECT_THAT(jsonl, HasSubstr("\"provenance\":\"platform power meter\""));
-  // Our parser reads it back, with the node beside the total.
+  // The metrics: each node device with its component and provenance.
+  EXPECT_THAT(read(dir_ / "m.prom"),
+              HasSubstr("carbontracker_energy_joules_total{component=\"node\",device=\"module:0\","
+                        "provenance=\"platform power meter\""));
+  // Our parser reads it back, the node as a component of its own.
   ASSERT_EQ(run("", "--parse " + dir_ / "logs" + " --format json"), 0) << output_;
-  nlohmann::json parsed = nlohmann::json::parse(output_);
-  EXPECT_THAT(parsed.dump(), HasSubstr("\"node\""));
+  EXPECT_THAT(output_, HasSubstr("\"node\""));
+  // The report: the node's devices and provenance listed, its energy beside the total.
+  report::Report rep = report::build_report(dir_ / "logs");
+  ASSERT_EQ(rep.runs.size(), 1u);
+  const report::RunReport& r = rep.runs[0];
+  ASSERT_TRUE(r.energy_j);
+  EXPECT_NEAR(*r.energy_j, 400 * s, 1e-3);
+  bool node_row = false;
+  for (const auto& d : r.devices)
+    node_row |=
+        d.name == "module:1" && d.component == "node" && d.provenance == "platform power meter";
+  EXPECT_TRUE(node_row);
+  ASSERT_EQ(run("", "--report " + dir_ / "logs" + " --output " + dir_ / "r.html"), 0) << output_;
+  EXPECT_THAT(read(dir_ / "r.html"), HasSubstr("platform power meter"));
+}
+
+// A stepped power: the command marks two epochs and, between them, once the
+// wrapper has logged the first, steps the meter from 100 W to 300 W. Each
+// epoch reads one constant power throughout, so its truth is exact.
+TEST_F(HwmonCliTest, SteppedPowerBetweenEpochsGivesEachEpochItsPower) {
+  std::string path = testing::write_power_meter(hwmon_, 0, "Grace Power Socket 0", 100);
+  std::string script =
+      "echo epoch_start >&$CARBONTRACKER_EPOCH_FD; sleep 0.3; echo epoch_end "
+      ">&$CARBONTRACKER_EPOCH_FD; n=0; until grep -qs \"Epoch 1:\" " +
+      dir_ / "logs" +
+      "/*_carbontracker.log; do n=$((n+1)); [ $n -gt 6000 ] && break; sleep 0.01; done; "
+      "printf \"300000000\\n\" > " +
+      path + ".new && mv " + path + ".new " + path +
+      "; echo epoch_start >&$CARBONTRACKER_EPOCH_FD; sleep 0.3; echo epoch_end "
+      ">&$CARBONTRACKER_EPOCH_FD";
+  ASSERT_EQ(run("", "--log-dir " + dir_ / "logs" + " --epochs 2 " + json_arg() + " -- sh -c '" +
+                        script + "'"),
+            0)
+      << output_;
+  nlohmann::json j = record();
+  ASSERT_EQ(j["epochs"].size(), 2u) << j.dump(2);
+  for (int i = 0; i < 2; ++i) {
+    double d = j["epochs"][i]["duration_s"];
+    EXPECT_GT(d, 0);
+    EXPECT_NEAR(j["epochs"][i]["energy_j"].get<double>(), (i == 0 ? 100 : 300) * d, 1e-6) << i;
+  }
 }
 
 TEST_F(HwmonCliTest, GraceHopperCountsTheGpuOnceBesideTheModule) {
