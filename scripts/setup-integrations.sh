@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the training frameworks the integration tests run against
-# (ctest -L integrations) in one venv, made with Debian's python3:
+# (ctest -L integrations) in one venv, made with Debian's python3: PyTorch
+# Lightning (as pytorch-lightning and as lightning), transformers with
+# accelerate, Keras 3, MLflow, with torch 2.13.0 (CPU) and pytest, all pinned:
 #
 #   ${CT_CACHE_DIR:-/var/cache/carbontracker}/venv-integrations-<hash>/
 #
@@ -16,11 +18,12 @@ cd "$(dirname "$0")/.."
 pins=(
   torch==2.13.0
   pytorch-lightning==2.6.6
+  lightning==2.6.6
   transformers==5.23.0
   accelerate==1.15.0
   keras==3.15.1
   mlflow==3.17.2
-  pytest
+  pytest==9.2.0
 )
 py=${CT_INTEGRATIONS_PYTHON:-$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3)}
 hash=$(printf '%s\n' "$("$py" -c 'import sys; print(sys.version_info[:2])')" "${pins[@]}" |
@@ -40,15 +43,16 @@ rm -rf "$venv"
 import importlib.metadata as m
 import torch
 assert torch.__version__.startswith("2.13.0"), torch.__version__
-for name in ("pytorch-lightning", "transformers", "accelerate", "keras", "mlflow"):
+for name in ("pytorch-lightning", "lightning", "transformers", "accelerate", "keras", "mlflow"):
     print(name, m.version(name))
 PY
 # The bytecode of the modules the tests import, written once here (with
 # PYTHONDONTWRITEBYTECODE set, every test process would compile them again:
 # about 10 s of CPU each).
 env -u PYTHONDONTWRITEBYTECODE KERAS_BACKEND=torch "$venv/bin/python" -c "
-import accelerate, keras, mlflow, mlflow.server, pytest, pytorch_lightning, torch, transformers
+import accelerate, keras, lightning.pytorch, mlflow, mlflow.server, pytest, pytorch_lightning, torch, transformers
 from pytorch_lightning.loggers import CSVLogger
+from lightning.pytorch.loggers import CSVLogger
 from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
 "
 touch "$venv/.ct-ready"

@@ -11,6 +11,14 @@ Typical use::
         tracker.epoch_end()
     tracker.stop()
 
+or, with the epoch context (the end of an epoch is marked also when the
+block raises)::
+
+    with CarbonTracker(epochs=max_epochs, monitor_epochs=-1) as tracker:
+        for epoch in range(max_epochs):
+            with tracker.epoch():
+                train_one_epoch()
+
 The measuring, the console and log output and the carbon accounting are done
 by the C++ core; the Python interpreter lock is released while it works, so
 other Python threads (data loaders) keep running, and Ctrl-C interrupts

@@ -94,7 +94,7 @@ def test_an_exception_in_a_step_reaches_the_user(hardware):
     assert not tracker.monitoring
     assert [(e["index"], e["partial"]) for e in tracker.results["epochs"]] == [(1, False), (2, True)]
     # The model's train function is its own again.
-    assert "carbontracker" not in getattr(made["model"].train_function, "__qualname__", "")
+    assert "_wrap_train_function" not in getattr(made["model"].train_function, "__qualname__", "")
     check_logs(hardware, 2, 3, early=True, partial=True)
 
 

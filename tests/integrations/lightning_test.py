@@ -123,3 +123,33 @@ def test_keyboard_interrupt_stops_the_tracker(sim, tmp_path):
     assert not tracker.monitoring
     assert [(e["index"], e["partial"]) for e in tracker.results["epochs"]] == [(1, False), (2, True)]
     check_logs(sim, 2, 3, early=True, partial=True)
+
+
+def test_with_the_lightning_package(sim, tmp_path):
+    """The same callback in a trainer of the `lightning` package (both
+    packages installed: it is a Callback of each)."""
+    import lightning.pytorch as L
+
+    class Module(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.layer = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch, batch_idx):
+            if batch_idx == 0:
+                sim.work()
+            x, y = batch
+            return torch.nn.functional.mse_loss(self.layer(x), y)
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.01)
+
+    cb = CarbonTrackerCallback(**sim.options)
+    assert isinstance(cb, L.Callback) and isinstance(cb, pl.Callback)
+    logger = L.loggers.CSVLogger(str(tmp_path / "csv"), name="run")
+    trainer = L.Trainer(max_epochs=3, accelerator="cpu", devices=1, logger=logger, callbacks=[cb],
+                        enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False)
+    trainer.fit(Module(), data())
+    rows = read_csv(pathlib.Path(logger.log_dir) / "metrics.csv")
+    check_epochs(sim, cb.tracker, per_epoch(rows), 3)
+    check_logs(sim, 3, 3, early=False)

@@ -6,5 +6,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 venv=$(bash "$here/../../scripts/setup-integrations.sh" | tail -n 1)
+if [ ! -x "$venv/bin/python" ]; then
+  echo "no venv for the integration tests: run scripts/setup-integrations.sh (needs PyPI)" >&2
+  exit 1
+fi
 cd "$here"
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"
