@@ -15,7 +15,7 @@
 # on an overlay of it (the root read-only below, an empty directory above),
 # with /proc, /dev and /sys bound in; the namespace, and with it every mount,
 # ends with the test however it ends, and the upper directory is removed on
-# exit. In it: a user made with the root's useradd, the wheel copied into its
+# exit (after a kill -9, by the next run). In it: a user made with the root's useradd, the wheel copied into its
 # home, and tests/wheel/wheel_checks.sh run as that user with the root's own
 # python3. Afterwards the upper directory holds exactly what was written: any
 # file outside the user's home (a new one, or a deletion) fails the test.
@@ -70,7 +70,13 @@ fi
 echo "root: $root ($suite $arch, $(cat "$root/.ct-root-size")); wheel: $wheel"
 
 t0=$SECONDS
-run=$(mktemp -d "${TMPDIR:-/tmp}/ct-matrix-$name.XXXXXX")
+# The upper directories of tests that were killed (their mounts went with
+# their namespace), then this one's.
+for old in "${TMPDIR:-/tmp}"/ct-matrix-*-pid*.*; do
+  pid=${old##*-pid}; pid=${pid%%.*}
+  [ -d "$old" ] && ! kill -0 "$pid" 2>/dev/null && rm -rf --one-file-system "$old"
+done
+run=$(mktemp -d "${TMPDIR:-/tmp}/ct-matrix-$name-pid$$.XXXXXX")
 cleanup() {
   local st=$?
   for m in "$run/merged/sys" "$run/merged/dev/pts" "$run/merged/dev" "$run/merged/proc" "$run/merged"; do
