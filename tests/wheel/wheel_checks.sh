@@ -6,8 +6,8 @@
 #
 #   bash wheel_checks.sh WHEEL PYTHON SET CAIRO
 #
-# SET is `full` or `small` (the emulated roots: version, one run whose status
-# 3 comes back, and the Python loop). CAIRO is `yes` (the reports must be
+# SET is `full` or `small` (quicker: version, one run whose status 3 comes
+# back, and the Python loop). CAIRO is `yes` (the reports must be
 # written: HTML with its figures, PDF starting with %PDF) or `no` (they must
 # fail with the one line naming libcairo2). Steps:
 #   1. a venv made with PYTHON, and pip's own tag check: one of the wheel's
