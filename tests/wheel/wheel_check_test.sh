@@ -140,4 +140,23 @@ if [ -n "$old_root" ] && [ -e "$ld" ]; then
   run_both x86_64 "with the glibc of $old_root" "$ld" \
     --library-path "${old_root}lib/x86_64-linux-gnu:${old_root}usr/lib/x86_64-linux-gnu"
 fi
+# The guards of function-local statics that replace libc++abi's
+# (src/common/cxa_guard.cc), under 16 racing threads, built with the same
+# toolchain: x86_64 here, aarch64 under qemu where the arm64 root exists.
+src=$here/../../src/common/cxa_guard.cc
+for arch in x86_64 aarch64; do
+  cxx=$zig_dir/wrappers/$arch-linux-gnu.2.28/c++
+  [ -x "$cxx" ] || fail "no $cxx: run bash scripts/build-wheel.sh $arch"
+  "$cxx" -std=c++20 -O2 -Wall -Wextra -Werror "$here/cxa_guard_check.cc" "$src" -o "$work/guard-$arch"
+done
+echo "x86_64 guards: $("$work/guard-x86_64")" || fail "x86_64: the static-guard check failed"
+# Ours, not libc++abi's: no gettid system call (libc++abi's guard makes one
+# per static).
+strace -f -qq -e trace=gettid -o "$work/guard.strace" "$work/guard-x86_64" >/dev/null ||
+  fail "x86_64: the static-guard check failed under strace"
+! grep -q gettid "$work/guard.strace" || fail "x86_64: the guards call gettid: libc++abi's are linked"
+if [ -n "$arm_root" ] && [ -e "$arm_root/lib/ld-linux-aarch64.so.1" ] && command -v qemu-aarch64-static >/dev/null; then
+  echo "aarch64 guards: $(qemu-aarch64-static -L "$arm_root" "$work/guard-aarch64")" ||
+    fail "aarch64: the static-guard check failed"
+fi
 echo "PASS: both wheels: tags, files, modes, ELF machines, GLIBC <= 2.28, no C++ runtime needed"
