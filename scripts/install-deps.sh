@@ -9,7 +9,8 @@ pkgs=(build-essential cmake ninja-build pkg-config git
       clang libclang-rt-dev hyperfine strace qemu-user-static unzip
       prometheus tmux
       gfortran libcairo2-dev fonts-dejavu-core fontconfig poppler-utils chromium python3-pil
-      openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge)
+      openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge
+      debootstrap)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

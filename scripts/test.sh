@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (as root), builds everything and runs the
 # whole test suite: the C++ tests, the Python tests, the side-by-side tests
-# against the original from PyPI (ctest -L original), and the C++ tests again
-# under AddressSanitizer + UndefinedBehaviorSanitizer and ThreadSanitizer.
+# against the original from PyPI (ctest -L original), the wheel in Debian
+# roots made by scripts/make-roots.sh (ctest -L wheel-matrix), and the C++
+# tests again under AddressSanitizer + UndefinedBehaviorSanitizer and
+# ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -13,6 +15,12 @@ jobs=$(nproc)
 mkdir -p build
 { bash scripts/setup-original.sh build/venvs && bash scripts/setup-zig.sh; } > build/setup-original.log 2>&1 &
 setup_pid=$!
+# So do the Debian roots of the wheel matrix (ctest -L wheel-matrix; cached).
+roots_pid=
+if [ -z "${CT_TEST_BUILD_ONLY:-}" ]; then
+  bash scripts/make-roots.sh > build/make-roots.log 2>&1 &
+  roots_pid=$!
+fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$jobs"
@@ -37,5 +45,8 @@ echo "== sanitizers: thread"
 ctest --test-dir build-thread --output-on-failure -j"$jobs" -LE no-sanitizer
 wait "$setup_pid" || { cat build/setup-original.log; exit 1; }
 cat build/setup-original.log
+# Its failure or skip is reported again by the wheel_matrix_roots test.
+wait "$roots_pid" || true
+cat build/make-roots.log
 echo "== full suite"
 ctest --test-dir build --output-on-failure -j"$jobs"
