@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
 
-# The original's venvs download while the builds compile.
+# The original's venvs and the wheels' toolchain (Zig, auditwheel) download
+# while the builds compile.
 mkdir -p build
-bash scripts/setup-original.sh build/venvs > build/setup-original.log 2>&1 &
+{ bash scripts/setup-original.sh build/venvs && bash scripts/setup-zig.sh; } > build/setup-original.log 2>&1 &
 setup_pid=$!
 # So do the Debian roots of the wheel matrix (ctest -L wheel-matrix; cached).
 roots_pid=

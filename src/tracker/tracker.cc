@@ -7,6 +7,7 @@
 #include "carbontracker/tracker.h"
 
 #include <fmt/format.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -44,6 +45,14 @@ constexpr double kJoulesPerKwh = 3.6e6;
 constexpr double kDefaultPue = 1.58;
 
 long random_logger_id() {
+#if defined(_LIBCPP_VERSION)
+  // libc++'s random_device opens, reads and closes /dev/urandom each time:
+  // getrandom is one system call (glibc 2.25).
+  unsigned long bits = 0;
+  if (::getrandom(&bits, sizeof bits, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof bits)) {
+    return 1 + static_cast<long>(bits % 999999);
+  }
+#endif
   std::random_device rd;
   return std::uniform_int_distribution<long>(1, 999999)(rd);
 }
