@@ -11,7 +11,10 @@
 
 #include "common/clock.h"
 #include "energy/sampler.h"
+#include "fakes/fake_hwmon_tree.h"
 #include "output/metrics.h"
+#include "sensors/hwmon.h"
+#include "sensors/rapl.h"
 #include "sensors/simulated.h"
 
 namespace carbontracker {
@@ -41,6 +44,48 @@ void BM_SamplerTickSimulatedDevices(benchmark::State& state) {
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_SamplerTickSimulatedDevices)->Arg(1)->Arg(4)->Arg(16);
+
+// A whole tick with real sensors on fake trees (files in /tmp), side by side:
+// today's x86 node (RAPL, 2 packages + 2 DRAM zones: 4 counters) against a
+// Grace node (hwmon, 2 sockets x 4 rails = 8 power files, of which the tick
+// reads the 2 Grace rails (CPU) and the 2 module rails (node)).
+void BM_SamplerTickRapl2Sockets(benchmark::State& state) {
+  testing::TempDir root;
+  for (int i = 0; i < 2; ++i) {
+    std::string zone = root / ("intel-rapl:" + std::to_string(i));
+    testing::write_zone(zone, "package-" + std::to_string(i), 1000 + 7 * i);
+    testing::write_zone(zone + "/intel-rapl:" + std::to_string(i) + ":0", "dram", 2000 + 7 * i);
+  }
+  Environment env;
+  env.powercap_root = root.path();
+  ProbeContext ctx;
+  ctx.env = &env;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(probe_rapl(ctx).sensor);
+  ConstantIntensity intensity;
+  Sampler sampler(std::move(sensors), &intensity, SystemClock::instance(), 3600, nullptr);
+  state.counters["files_read"] = static_cast<double>(sampler.devices().size());
+  for (auto _ : state) benchmark::DoNotOptimize(sampler.sample_now());
+}
+BENCHMARK(BM_SamplerTickRapl2Sockets);
+
+void BM_SamplerTickGrace2Sockets(benchmark::State& state) {
+  testing::TempDir root;
+  int n = testing::write_grace_socket(root.path(), 0, 0, 400, 180, 40);
+  testing::write_grace_socket(root.path(), n, 1, 380, 150, 30);
+  Environment env;
+  env.hwmon_root = root.path();
+  ProbeContext ctx;
+  ctx.env = &env;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(probe_hwmon_grace(ctx).sensor);
+  sensors.push_back(probe_hwmon_node(ctx).sensor);
+  ConstantIntensity intensity;
+  Sampler sampler(std::move(sensors), &intensity, SystemClock::instance(), 3600, nullptr);
+  state.counters["files_read"] = static_cast<double>(sampler.devices().size());
+  for (auto _ : state) benchmark::DoNotOptimize(sampler.sample_now());
+}
+BENCHMARK(BM_SamplerTickGrace2Sockets);
 
 // The same tick followed by what the sampling thread does for the live
 // metrics (Tracker::Impl::on_tick): metrics off (range(1) == 0), the text

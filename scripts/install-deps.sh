@@ -6,7 +6,7 @@ pkgs=(build-essential cmake ninja-build pkg-config git
       libfmt-dev nlohmann-json3-dev libcurl4-openssl-dev libcpp-httplib-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       python3 python3-dev python3-venv python3-pip python3-pytest python3-numpy
-      clang libclang-rt-dev hyperfine strace qemu-user-static unzip
+      clang libclang-rt-dev hyperfine strace ccache qemu-user-static unzip
       prometheus tmux
       gfortran libcairo2-dev fonts-dejavu-core fontconfig poppler-utils chromium python3-pil
       openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge

@@ -9,16 +9,26 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
+# ccache (installed by install-deps.sh) keeps compiled objects between runs
+# outside the clone: a second run rebuilds only what changed, wherever the
+# clone is (CCACHE_BASEDIR makes the paths relative).
+export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+export CCACHE_BASEDIR=$PWD
 
-# The original's venvs download while the builds compile.
+# The original's venvs and the wheels' toolchain (Zig, auditwheel) download
+# while the builds compile.
 mkdir -p build
-bash scripts/setup-original.sh build/venvs > build/setup-original.log 2>&1 &
+{ bash scripts/setup-original.sh build/venvs && bash scripts/setup-zig.sh; } > build/setup-original.log 2>&1 &
 setup_pid=$!
 # So do the Debian roots of the wheel matrix (ctest -L wheel-matrix; cached).
 roots_pid=
+integ_pid=
 if [ -z "${CT_TEST_BUILD_ONLY:-}" ]; then
   bash scripts/make-roots.sh > build/make-roots.log 2>&1 &
   roots_pid=$!
+  # And the frameworks' venv of ctest -L integrations (cached).
+  bash scripts/setup-integrations.sh > build/setup-integrations.log 2>&1 &
+  integ_pid=$!
 fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -47,5 +57,6 @@ cat build/setup-original.log
 # Its failure or skip is reported again by the wheel_matrix_roots test.
 wait "$roots_pid" || true
 cat build/make-roots.log
+wait "$integ_pid" || { cat build/setup-integrations.log; exit 1; }
 echo "== full suite"
 ctest --test-dir build --output-on-failure -j"$jobs"

@@ -74,9 +74,9 @@ typedef int (*ct_confirm_fn)(void* user, char* answer, size_t size);
 /* The library version, e.g. "0.1.0" (static storage). */
 const char* ct_version(void);
 
-/* The status of the last failed call on this thread (CT_OK after a
- * success), and its message ("" after a success). The message stays valid
- * until the next ct_ call on this thread other than these two and ct_free. */
+/* The status of the last call on this thread that returns a status, and
+ * its message ("" after a success). The message stays valid until the next
+ * such call on this thread. */
 int ct_last_error_code(void);
 const char* ct_last_error_message(void);
 

@@ -14,6 +14,8 @@ struct Environment {
   // /sys/module/nvidia ...) before searching for a vendor library.
   std::string dev_root = "/dev";  // CARBONTRACKER_DEV_ROOT
   std::string sys_root = "/sys";  // CARBONTRACKER_SYS_ROOT
+  // hwmon power sensors (Grace, ACPI power meters, amdgpu, Intel xe/i915).
+  std::string hwmon_root = "/sys/class/hwmon";  // CARBONTRACKER_HWMON_ROOT
   // A library path given here is always tried; empty = the usual sonames, tried
   // only where a driver sign exists.
   std::string nvml_library;      // CARBONTRACKER_NVML_LIBRARY

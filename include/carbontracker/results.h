@@ -10,9 +10,15 @@
 namespace carbontracker {
 
 // Component kinds in the order the original prints them: GPU first, then CPU.
-enum class ComponentKind { kGpu, kCpu };
+// kNode is the whole server as a platform power meter measures it (ACPI
+// power_meter, the Grace Hopper module rails): reported beside the GPU and
+// CPU figures, never added to them (it contains them).
+enum class ComponentKind { kGpu, kCpu, kNode };
 
-// "gpu" or "cpu".
+// Whether a component's energy is part of the run's totals (all but kNode).
+inline bool counted_in_total(ComponentKind kind) { return kind != ComponentKind::kNode; }
+
+// "gpu", "cpu" or "node".
 const char* component_name(ComponentKind kind);
 
 // Where a device's figures come from.
@@ -20,9 +26,11 @@ enum class Provenance {
   kMeasured,   // a hardware energy counter or power sensor
   kEstimated,  // a model (named in DeviceInfo::source)
   kSimulated,  // the sim_* options: constant watts x utilisation
+  kPlatformMeter,  // a power meter of the platform (ACPI power_meter, Grace module rail)
 };
 
-const char* provenance_name(Provenance p);  // "measured", "estimated", "simulated"
+// "measured", "estimated", "simulated", "platform power meter"
+const char* provenance_name(Provenance p);
 
 struct DeviceInfo {
   std::string name;  // as shown in the components line, e.g. "cpu:0", "NVIDIA A100-SXM4-40GB"
@@ -55,9 +63,11 @@ struct EpochRecord {
   std::vector<double> co2_g;
   // Devices that had no reading at all in this epoch (e.g. lost mid-run).
   std::vector<bool> missing;
+  // Devices reported beside the totals (the node figure), not summed in them.
+  std::vector<bool> beside;
 
-  double total_energy_j() const;  // without PUE
-  double total_co2_g() const;     // without PUE
+  double total_energy_j() const;  // without PUE, devices beside the total left out
+  double total_co2_g() const;     // without PUE, devices beside the total left out
 };
 
 // A consumption block: "Predicted consumption for N epoch(s):" or "Actual consumption ...".

@@ -49,7 +49,9 @@ struct TrackerOptions {
   // On a failure, log one message, stop monitoring and let training continue
   // instead of throwing.
   bool ignore_errors = false;
-  // "all", "cpu", "gpu" or "gpu,cpu" (spaces and case ignored).
+  // "all", "cpu", "gpu", "node" or a list such as "gpu,cpu" (spaces and case
+  // ignored). "node" is a platform power meter's figure (hwmon), reported
+  // beside the others and never in the totals; "all" includes it where found.
   std::string components = "all";
   // GPUs: keep only those running the tracked process or its descendants.
   bool devices_by_pid = false;

@@ -12,7 +12,10 @@ original's Python API::
         tracker.epoch_end()
     tracker.stop()
 
-and its log parser (``from carbontracker import parser``).
+and its log parser (``from carbontracker import parser``). Callbacks for
+PyTorch Lightning, the Hugging Face Trainer and Keras, and the export to
+MLflow, are in :mod:`carbontracker.integrations` (each imports its framework
+only when it is imported itself).
 """
 
 from carbontracker._carbontracker import __version__

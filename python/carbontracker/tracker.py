@@ -11,12 +11,21 @@ Typical use::
         tracker.epoch_end()
     tracker.stop()
 
+or, with the epoch context (the end of an epoch is marked also when the
+block raises)::
+
+    with CarbonTracker(epochs=max_epochs, monitor_epochs=-1) as tracker:
+        for epoch in range(max_epochs):
+            with tracker.epoch():
+                train_one_epoch()
+
 The measuring, the console and log output and the carbon accounting are done
 by the C++ core; the Python interpreter lock is released while it works, so
 other Python threads (data loaders) keep running, and Ctrl-C interrupts
 training as usual.
 """
 
+import contextlib
 import os
 
 from carbontracker import _carbontracker
@@ -186,7 +195,14 @@ class CarbonTracker:
         self.metrics_address = options["metrics_address"]
         self.metrics_textfile = metrics_textfile
         self.distributed = options["distributed"]
+        before = _run_files(options["log_dir"], options["log_file_prefix"])
         self._core = _carbontracker.Tracker(options)
+        # The run's files share a stem: "<log_dir>/[prefix_]pid.id_time".
+        new = sorted(_run_files(options["log_dir"], options["log_file_prefix"]) - before)
+        self._log_stem = None
+        if new:
+            d, name = os.path.split(new[0])
+            self._log_stem = os.path.join(d, name[: name.rindex("_carbontracker")])
 
     def epoch_start(self):
         """Marks the start of an epoch. Does nothing once monitoring has ended."""
@@ -203,6 +219,43 @@ class CarbonTracker:
         far (an epoch in progress counts as partial), then joins the tracker's
         threads and closes its files. Safe to call more than once."""
         self._core.close()
+
+    @contextlib.contextmanager
+    def epoch(self):
+        """One epoch as a ``with`` block: :meth:`epoch_start` on entry,
+        :meth:`epoch_end` on exit, also when the block raises (the exception
+        then propagates unchanged)::
+
+            with CarbonTracker(epochs=3, monitor_epochs=-1) as tracker:
+                for _ in range(3):
+                    with tracker.epoch():
+                        train_one_epoch()
+        """
+        self.epoch_start()
+        try:
+            yield self
+        except BaseException:
+            try:
+                self.epoch_end()
+            except Exception:  # the training's own exception wins
+                pass
+            raise
+        self.epoch_end()
+
+    @property
+    def log_files(self):
+        """The paths of the log files of this tracker's run (standard and
+        output logs, JSONL record, error log once written), sorted; empty
+        without ``log_dir`` or on a process that leaves the measuring to
+        another (``results["distributed"]``)."""
+        if not self._log_stem:
+            return []
+        d, stem = os.path.split(self._log_stem)
+        try:
+            names = os.listdir(d)
+        except OSError:
+            return []
+        return sorted(os.path.join(d, n) for n in names if n.startswith(stem + "_carbontracker"))
 
     def set_api_keys(self, api_dict):
         """Sets API keys for live carbon-intensity sources,
@@ -228,6 +281,19 @@ class CarbonTracker:
     def __exit__(self, exc_type, exc, tb):
         self.stop()
         return False
+
+
+def _run_files(log_dir, prefix):
+    """This process's carbontracker files in log_dir (their names start with
+    [prefix_]pid.), as a set of paths."""
+    if not log_dir:
+        return set()
+    start = f"{prefix}_{os.getpid()}." if prefix else f"{os.getpid()}."
+    try:
+        names = os.listdir(log_dir)
+    except OSError:
+        return set()
+    return {os.path.join(log_dir, n) for n in names if n.startswith(start) and "_carbontracker" in n}
 
 
 def _int(name, value):

@@ -191,7 +191,8 @@ options:
   --epochs N                the command marks N epochs by writing the lines
                             "epoch_start" and "epoch_end" to the file descriptor
                             in $CARBONTRACKER_EPOCH_FD; prediction after epoch 1
-  --components C            all (default), cpu, gpu or gpu,cpu
+  --components C            all (default), cpu, gpu, node or a list (gpu,cpu);
+                            node: the platform power meter, beside the others
   --update-interval S       seconds between sampling ticks (default 10)
   --pue X                   power usage effectiveness (default 1.58)
   --region CODE             country or zone for the carbon intensity (e.g. DK, DK-DK2)

@@ -22,6 +22,7 @@ Environment Environment::from_process_env() {
   set("CARBONTRACKER_PROC_ROOT", env.proc_root);
   set("CARBONTRACKER_DEV_ROOT", env.dev_root);
   set("CARBONTRACKER_SYS_ROOT", env.sys_root);
+  set("CARBONTRACKER_HWMON_ROOT", env.hwmon_root);
   set("CARBONTRACKER_NVML_LIBRARY", env.nvml_library);
   set("CARBONTRACKER_ROCM_SMI_LIBRARY", env.rocm_smi_library);
   set("CARBONTRACKER_REGION", env.region);

@@ -38,6 +38,8 @@ void EnergyEngine::apply(size_t i, double t_s, const Reading& reading, double in
   if (reading.status != ReadStatus::kOk) return;
 
   if (dev.kind == ReadingKind::kPower) {
+    // An averaged reading stands for the middle of its window (sensor.h).
+    t_s -= dev.power_average_s / 2.0;
     if (s.has_last && t_s > s.last_t_s)
       add(i, (s.last_power_w + reading.power_w) / 2.0 * (t_s - s.last_t_s), intensity_g_per_kwh);
     s.last_power_w = reading.power_w;

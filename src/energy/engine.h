@@ -11,7 +11,9 @@
 // A gap between two readings longer than the counter can cover at
 // max_power_w (it could have wrapped more than once unseen) is counted with
 // the fewest wraps that explain the readings and reported, once per device.
-// Power devices: integrated by the trapezoid rule on the readings' timestamps.
+// Power devices: integrated by the trapezoid rule on the readings' timestamps;
+// a reading averaged over the device's power_average_s stands for the middle
+// of that window (t - power_average_s / 2).
 //
 // Each added amount of energy is also multiplied by the carbon intensity
 // valid at that reading, so CO2 is time-aligned with energy.

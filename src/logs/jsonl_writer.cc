@@ -217,14 +217,15 @@ void JsonlWriter::totals(const RunResult& result, double unix_s) {
   for (const EpochRecord& e : result.epochs) {
     duration_s += e.duration_s;
     if (!e.partial) ++completed;
+    // The node figure (a platform meter) is reported beside, not in, the totals.
+    energy_j += e.total_energy_j();
+    co2_g += e.total_co2_g();
     for (size_t i = 0; i < e.energy_j.size(); ++i) {
-      energy_j += e.energy_j[i];
       if (i < result.devices.size()) {
         const char* key = component_name(result.devices[i].component);
         components[key] = components.value(key, 0.0) + e.energy_j[i];
       }
     }
-    for (double g : e.co2_g) co2_g += g;
   }
   write_line({{"event", "totals"},
               {"time", unix_s},

@@ -563,8 +563,11 @@ std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std:
       ConsumptionLog c;
       double joules = 0, grams = 0, seconds = 0;
       for (auto& e : epochs) {
-        for (double v : e.energy_j) joules += v;
-        for (double v : e.co2_g) grams += v;
+        // The node figure (a platform meter) is beside the totals, not in them.
+        for (size_t i = 0; i < e.energy_j.size(); ++i)
+          if (i >= devices.size() || devices[i].second != "node") joules += e.energy_j[i];
+        for (size_t i = 0; i < e.co2_g.size(); ++i)
+          if (i >= devices.size() || devices[i].second != "node") grams += e.co2_g[i];
         seconds += e.duration_s;
         if (!e.partial) ++c.epochs;
       }

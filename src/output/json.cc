@@ -75,7 +75,7 @@ nlohmann::json run_to_json(const RunResult& r) {
                        {"co2eq_g", dev_co2[i]}});
   }
   nlohmann::json components = nlohmann::json::object();
-  for (ComponentKind k : {ComponentKind::kGpu, ComponentKind::kCpu}) {
+  for (ComponentKind k : {ComponentKind::kGpu, ComponentKind::kCpu, ComponentKind::kNode}) {
     bool present = false;
     for (const DeviceInfo& d : r.devices) present |= d.component == k;
     if (!present) continue;
@@ -83,7 +83,8 @@ nlohmann::json run_to_json(const RunResult& r) {
     components[component_name(k)] = {{"energy_j", e},
                                      {"energy_j_with_pue", e * r.pue},
                                      {"energy_kwh", e / kJoulesPerKwh},
-                                     {"energy_kwh_with_pue", e * r.pue / kJoulesPerKwh}};
+                                     {"energy_kwh_with_pue", e * r.pue / kJoulesPerKwh},
+                                     {"in_total", counted_in_total(k)}};
   }
   nlohmann::json intensities = nlohmann::json::array();
   for (const IntensityRecord& i : r.intensities)

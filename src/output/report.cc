@@ -22,7 +22,7 @@ std::string consumption_block(const std::string& description, double duration_s,
 
 std::string components_line(const std::vector<DeviceInfo>& devices) {
   std::string line = "The following components were found:";
-  for (ComponentKind kind : {ComponentKind::kGpu, ComponentKind::kCpu}) {
+  for (ComponentKind kind : {ComponentKind::kGpu, ComponentKind::kCpu, ComponentKind::kNode}) {
     std::string names;
     for (const DeviceInfo& d : devices) {
       if (d.component != kind) continue;
@@ -30,10 +30,25 @@ std::string components_line(const std::vector<DeviceInfo>& devices) {
       names += d.name;
     }
     if (names.empty()) continue;
-    std::string upper = kind == ComponentKind::kGpu ? "GPU" : "CPU";
+    std::string upper = kind == ComponentKind::kGpu   ? "GPU"
+                        : kind == ComponentKind::kCpu ? "CPU"
+                                                      : "NODE";
     line += fmt::format(" {} with device(s) {}.", upper, names);
   }
   return line;
+}
+
+std::string node_figure_line(const RunResult& r, int precision) {
+  std::string names;
+  for (const DeviceInfo& d : r.devices)
+    if (d.component == ComponentKind::kNode) names += (names.empty() ? "" : ", ") + d.name;
+  double seconds = r.duration_s();
+  if (names.empty() || r.epochs.empty()) return "";
+  double joules = r.component_energy_j(ComponentKind::kNode);
+  return fmt::format(
+      "The platform power meter measured {:.{}f} kWh (with PUE; {:.1f} W on average) for the "
+      "node ({}) beside the figures above; it contains them and is not added to them.",
+      joules * r.pue / 3.6e6, precision, seconds > 0 ? joules / seconds : 0.0, names);
 }
 
 std::string python_number(double v) {

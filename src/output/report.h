@@ -20,6 +20,13 @@ std::string consumption_block(const std::string& description, double duration_s,
 // "The following components were found: GPU with device(s) A, B. CPU with device(s) cpu:0."
 std::string components_line(const std::vector<DeviceInfo>& devices);
 
+// With node devices (a platform power meter; Grace module rails): one line
+// with the node figure, measured beside the totals and not part of them:
+// "The platform power meter measured 0.0042 kWh (with PUE; 151.2 W on
+// average) for the node (meter:0) beside the figures above; it contains
+// them and is not added to them." Empty without node devices or epochs.
+std::string node_figure_line(const RunResult& result, int precision);
+
 // Python's repr of a JSON-like number: "481" for integral values, else "151.6503".
 std::string python_number(double value);
 

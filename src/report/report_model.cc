@@ -88,7 +88,8 @@ void finish_epochs(RunReport& run) {
     double ej = 0;
     for (size_t c = 0; c < e.energy_j.size(); ++c) {
       run.component_energy_j[c] += e.energy_j[c];
-      ej += e.energy_j[c];
+      // The node figure (a platform power meter) contains the others: beside, not in, the total.
+      if (run.components[c] != "node") ej += e.energy_j[c];
     }
     joules += ej;
     seconds += e.duration_s;
@@ -178,8 +179,16 @@ void read_jsonl(const std::string& path, RunReport& run) {
       }
       if (auto a = j.find("co2_g"); a != j.end() && a->is_array()) {
         has_co2 = true;
-        for (auto& v : *a)
-          if (v.is_number()) grams += v.get<double>();
+        for (size_t i = 0; i < a->size(); ++i) {
+          if (!(*a)[i].is_number()) continue;
+          if (i < names.size()) {
+            auto it = std::find(device_names.begin(), device_names.end(), names[i]);
+            if (it != device_names.end() &&
+                run.components[device_component[it - device_names.begin()]] == "node")
+              continue;
+          }
+          grams += (*a)[i].get<double>();
+        }
       }
       if (has_co2) e.co2_g = grams;
       run.epochs.push_back(std::move(e));

@@ -35,6 +35,10 @@ struct SensorDevice {
   // Longest interval (s) between two reads the device needs, e.g. 0.1 for
   // sampled power; 0 = no requirement of its own.
   double max_interval_s = 0;
+  // kPower: a reading is the mean power over this many seconds before it was
+  // taken (hwmon power1_average); the engine places it at the middle of that
+  // window. 0 = the power at the instant of the reading.
+  double power_average_s = 0;
 };
 
 enum class ReadStatus {
@@ -70,7 +74,12 @@ struct ProbeResult {
   std::string unavailable_reason;
   std::vector<std::string> warnings;
   std::vector<std::string> notes;  // informational lines (e.g. "no GPU found")
+  // Lines for the log that the console also shows at verbose 2 (sensors
+  // seen and skipped).
+  std::vector<std::string> verbose_notes;
 };
+
+struct HwmonScan;  // sensors/hwmon.h
 
 // What probes may need to know.
 struct ProbeContext {
@@ -78,6 +87,10 @@ struct ProbeContext {
   const Clock* clock = nullptr;
   int tracked_pid = 0;  // the process devices_by_pid looks for
   bool devices_by_pid = false;
+  // Sensor-table entries (SensorEntry::name) that found devices so far.
+  std::vector<std::string> found;
+  // The hwmon root listed once for all hwmon probes of one start-up.
+  mutable std::shared_ptr<const HwmonScan> hwmon_scan;
 };
 
 }  // namespace carbontracker

@@ -28,16 +28,18 @@ TEST(SensorTableTest, CpuEntriesInOrder) {
   std::vector<std::string> cpu;
   for (const SensorEntry& e : sensor_table())
     if (e.component == ComponentKind::kCpu) cpu.push_back(e.name);
-  ASSERT_GE(cpu.size(), 2u);
+  ASSERT_EQ(cpu.size(), 3u);
   EXPECT_EQ(cpu[0], "rapl");
-  EXPECT_EQ(cpu[1], "cpu-estimate");
+  EXPECT_EQ(cpu[1], "hwmon-grace");
+  EXPECT_EQ(cpu[2], "cpu-estimate");
 }
 
 TEST(SensorTableTest, RaplWinsWhereReadableElseTheEstimate) {
-  testing::TempDir powercap, proc;
+  testing::TempDir powercap, proc, hwmon;
   testing::write_file(proc / "stat", "cpu  1 0 1 8 0 0 0 0 0 0\ncpu0 1 0 1 8 0 0 0 0 0 0\n");
   Environment env;
   env.powercap_root = powercap.path();
+  env.hwmon_root = hwmon.path();
   env.proc_root = proc.path();
   FakeClock clock;
   ProbeContext ctx;

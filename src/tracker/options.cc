@@ -25,26 +25,30 @@ void parse_components(const std::string& components, EffectiveOptions& eff) {
   for (char c : components)
     if (!std::isspace(static_cast<unsigned char>(c)))
       spec += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  bool gpu = false, cpu = false;
+  bool gpu = false, cpu = false, node = false;
   std::stringstream ss(spec);
   std::string name;
   while (std::getline(ss, name, ',')) {
     if (name == "all") {
-      gpu = cpu = true;
+      gpu = cpu = node = true;
     } else if (name == "gpu") {
       gpu = eff.gpu_explicit = true;
     } else if (name == "cpu") {
       cpu = eff.cpu_explicit = true;
+    } else if (name == "node") {
+      node = eff.node_explicit = true;
     } else {
       throw invalid(fmt::format(
           "Component name {} is invalid. Components must be 'all', 'cpu', 'gpu' or 'gpu,cpu'.",
           name.empty() ? "''" : name));
     }
   }
-  if (!gpu && !cpu)
+  if (!gpu && !cpu && !node)
     throw invalid("Argument components is empty; use 'all', 'cpu', 'gpu' or 'gpu,cpu'.");
   if (gpu) eff.components.push_back(ComponentKind::kGpu);
   if (cpu) eff.components.push_back(ComponentKind::kCpu);
+  // The platform's meter (whole server), reported beside the others.
+  if (node) eff.components.push_back(ComponentKind::kNode);
 }
 
 EffectiveOptions validate_options(const TrackerOptions& o) {

@@ -1,11 +1,17 @@
 #include "carbontracker/results.h"
 
-#include <numeric>
-
 namespace carbontracker {
 
 const char* component_name(ComponentKind kind) {
-  return kind == ComponentKind::kGpu ? "gpu" : "cpu";
+  switch (kind) {
+    case ComponentKind::kGpu:
+      return "gpu";
+    case ComponentKind::kCpu:
+      return "cpu";
+    case ComponentKind::kNode:
+      return "node";
+  }
+  return "cpu";
 }
 
 const char* provenance_name(Provenance p) {
@@ -16,15 +22,24 @@ const char* provenance_name(Provenance p) {
       return "estimated";
     case Provenance::kSimulated:
       return "simulated";
+    case Provenance::kPlatformMeter:
+      return "platform power meter";
   }
   return "measured";
 }
 
-double EpochRecord::total_energy_j() const {
-  return std::accumulate(energy_j.begin(), energy_j.end(), 0.0);
+namespace {
+double sum_counted(const std::vector<double>& values, const std::vector<bool>& beside) {
+  double sum = 0;
+  for (size_t i = 0; i < values.size(); ++i)
+    if (i >= beside.size() || !beside[i]) sum += values[i];
+  return sum;
 }
+}  // namespace
 
-double EpochRecord::total_co2_g() const { return std::accumulate(co2_g.begin(), co2_g.end(), 0.0); }
+double EpochRecord::total_energy_j() const { return sum_counted(energy_j, beside); }
+
+double EpochRecord::total_co2_g() const { return sum_counted(co2_g, beside); }
 
 double RunResult::energy_j(bool with_pue) const {
   double sum = 0;

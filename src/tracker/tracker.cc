@@ -7,6 +7,7 @@
 #include "carbontracker/tracker.h"
 
 #include <fmt/format.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -44,6 +45,14 @@ constexpr double kJoulesPerKwh = 3.6e6;
 constexpr double kDefaultPue = 1.58;
 
 long random_logger_id() {
+#if defined(_LIBCPP_VERSION)
+  // libc++'s random_device opens, reads and closes /dev/urandom each time:
+  // getrandom is one system call (glibc 2.25).
+  unsigned long bits = 0;
+  if (::getrandom(&bits, sizeof bits, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof bits)) {
+    return 1 + static_cast<long>(bits % 999999);
+  }
+#endif
   std::random_device rd;
   return std::uniform_int_distribution<long>(1, 999999)(rd);
 }
@@ -249,6 +258,13 @@ void Tracker::Impl::setup() {
       std::string note = fmt::format("{} is estimated, not measured: {}.", d.name, how);
       logger_->info(note);
       logger_->output(note);
+    } else if (d.provenance == Provenance::kPlatformMeter) {
+      std::string note = fmt::format(
+          "{} is the node figure of the platform power meter, shown beside the CPU and GPU "
+          "figures and not added to them: {}.",
+          d.name, d.source);
+      logger_->info(note);
+      logger_->output(note);
     }
   if (!logger_->stem().empty()) {
     jsonl_ = std::make_unique<JsonlWriter>(logger_->stem() + "_carbontracker.jsonl");
@@ -296,8 +312,13 @@ void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) 
         run_.messages.push_back(w);
       }
       for (const std::string& n : probe.notes) logger_->info(n);
+      for (const std::string& n : probe.verbose_notes) {
+        logger_->info(n);
+        if (opt_.verbose >= 2) console_ << "CarbonTracker: " << n << std::endl;
+      }
       if (probe.sensor && !probe.sensor->devices().empty()) {
         sensors.push_back(std::move(probe.sensor));
+        ctx.found.push_back(entry.name);
         found = true;
       } else if (!probe.unavailable_reason.empty()) {
         reasons.push_back(probe.unavailable_reason);
@@ -306,6 +327,19 @@ void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) 
     if (found) continue;
     std::string why = reasons.empty() ? "no sensor for this component is available" : "";
     for (size_t i = 0; i < reasons.size(); ++i) why += (i ? "; " : "") + reasons[i];
+    if (kind == ComponentKind::kNode) {
+      // Most machines have no platform meter: nothing is said, unless one was
+      // asked for, or one was there and could not be read (said in the log).
+      if (eff_.node_explicit)
+        throw Error(ErrorCode::kComponent,
+                    fmt::format("No node power meter available: {}.",
+                                reasons.empty() ? "no ACPI power meter or Grace module rail "
+                                                  "found under " +
+                                                      env_.hwmon_root
+                                                : why));
+      if (!reasons.empty()) logger_->info(fmt::format("No node power meter found: {}.", why));
+      continue;
+    }
     bool explicit_request = kind == ComponentKind::kGpu ? eff_.gpu_explicit : eff_.cpu_explicit;
     if (explicit_request)
       throw Error(
@@ -344,8 +378,11 @@ ProgressFigures Tracker::Impl::progress_figures(const TickSample& sample) {
       }
     if (present) f.power_w.emplace_back(component_name(kind), watts);
   }
-  for (double j : sample.totals.energy_j) f.energy_kwh += j * opt_.pue / kJoulesPerKwh;
-  for (double g : sample.totals.co2_g) f.co2_g += g * opt_.pue;
+  for (size_t i = 0; i < sample.totals.energy_j.size(); ++i) {
+    if (i < run_.devices.size() && !counted_in_total(run_.devices[i].component)) continue;
+    f.energy_kwh += sample.totals.energy_j[i] * opt_.pue / kJoulesPerKwh;
+    if (i < sample.totals.co2_g.size()) f.co2_g += sample.totals.co2_g[i] * opt_.pue;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   f.epochs_completed = completed_;
   f.in_epoch = in_epoch_;
@@ -512,6 +549,7 @@ EpochRecord Tracker::Impl::make_epoch(const Snapshot& start, const Snapshot& end
     e.energy_j.push_back(end.energy_j[i] - start.energy_j[i]);
     e.co2_g.push_back(end.co2_g[i] - start.co2_g[i]);
     e.missing.push_back(start.lost[i]);
+    e.beside.push_back(i < run_.devices.size() && !counted_in_total(run_.devices[i].component));
   }
   return e;
 }
@@ -519,7 +557,7 @@ EpochRecord Tracker::Impl::make_epoch(const Snapshot& start, const Snapshot& end
 void Tracker::Impl::log_epoch(const EpochRecord& e) {
   logger_->info(fmt::format("Epoch {}:", e.index));
   logger_->info(fmt::format("Duration: {}", format_duration(e.duration_s, true)));
-  for (ComponentKind kind : {ComponentKind::kGpu, ComponentKind::kCpu}) {
+  for (ComponentKind kind : {ComponentKind::kGpu, ComponentKind::kCpu, ComponentKind::kNode}) {
     double energy = 0;
     bool present = false, any_data = false;
     for (size_t i = 0; i < run_.devices.size(); ++i) {
@@ -717,6 +755,10 @@ void Tracker::Impl::finish(bool interrupted) {
                          : fmt::format("Actual consumption for {} epoch(s):", c.epochs);
   logger_->output(consumption_block(desc, c.duration_s, c.energy_kwh, c.co2_g,
                                     opt_.decimal_precision, opt_.interpretable));
+  if (std::string node = node_figure_line(result(), opt_.decimal_precision); !node.empty()) {
+    logger_->info(node);
+    logger_->output(node);
+  }
   logger_->info("Monitoring thread ended.");
   logger_->output("Finished monitoring.");
   monitoring_ = false;

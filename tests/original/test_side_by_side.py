@@ -418,3 +418,35 @@ def test_api_side_by_side_with_2_1_2_on_fake_rapl(tmp_path, fake_rapl):
     assert fo["actual"]["energy"] > 0
     print(f"2.1.2 on fake RAPL at {RAPL_W} W: original per-epoch power {fo['powers']['cpu']}, "
           f"energy / duration {implied_w:.3f} W; ours {fu['powers']['cpu']}")
+
+
+NODE_W = 312.5  # a platform power meter (hwmon power_meter), beside the simulated CPU and GPU
+
+
+@pytest.mark.parametrize("version", [OLDEST, NEWEST])
+def test_the_original_parser_reads_our_logs_with_a_node_figure(version, tmp_path):
+    meter = tmp_path / "hwmon" / "hwmon0"
+    meter.mkdir(parents=True)
+    (meter / "name").write_text("power_meter\n")
+    (meter / "power1_average").write_text(f"{int(NODE_W * 1e6)}\n")
+    (meter / "power1_average_interval").write_text("1000\n")
+    env = dict(env_for("ours"), CARBONTRACKER_HWMON_ROOT=str(tmp_path / "hwmon"))
+    cmd = [str(BINARY_DIR / "carbontracker"), "--log_dir", "logs", *SIM_CLI, "--", "sleep", "1"]
+    p = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "NODE with device(s) meter:0." in p.stdout
+    f = log_files(tmp_path / "logs")
+    printed = figures(f["std"].read_text(), f["output"].read_text())
+    parsed = original_parse(version, tmp_path / "logs")
+    (run_,) = parsed["runs"]
+    # The node is one more component to it, with the meter's power ...
+    assert run_["components"]["node"]["devices"] == ["meter:0"]
+    assert run_["components"]["node"]["avg_power_usages (W)"] == [[NODE_W]]
+    for c, watts in POWER_W.items():
+        assert run_["components"][c]["avg_power_usages (W)"] == [[watts]]
+    # ... and the consumption it reads is ours, the CPU + GPU sum without the node.
+    assert run_["actual"]["energy (kWh)"] == printed["actual"]["energy"]
+    duration = printed["durations"][0]
+    assert printed["actual"]["energy"] == pytest.approx(
+        sum(POWER_W.values()) * duration * PUE / 3.6e6, abs=energy_tolerance_kwh(1, printed["actual"]["digits"]))
+    assert parsed["aggregate"][0] == printed["actual"]["energy"]

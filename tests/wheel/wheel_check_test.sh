@@ -8,10 +8,8 @@
 # each ELF file (`readelf -h`), no glibc symbol version above 2.28
 # (`objdump -T`), no C++ runtime among the NEEDED libraries, and
 # `auditwheel show` (scripts/setup-zig.sh's venv) naming manylinux_2_28.
-# Where a Debian arm64 root exists under ${CT_CACHE_DIR}/roots (an
-# arm64 glibc), the aarch64 executable also runs under qemu-aarch64-static;
-# where an older amd64 root exists (bullseye: glibc 2.31), the x86_64 one runs
-# with that root's glibc.
+# Where Debian roots exist under ${CT_CACHE_DIR}/roots, both also run (see
+# below): aarch64 under qemu-aarch64-static, x86_64 with glibc 2.31.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 wheel_dir=${1:-$here/../../build/wheel}
@@ -88,22 +86,77 @@ PY
   echo "$arch: auditwheel show: consistent with $tag"
 done
 
-# The executables run: aarch64 under qemu with an arm64 glibc, x86_64 with an
-# older glibc than this machine's, where such Debian roots exist.
+# The executables and the package run elsewhere, where Debian roots exist
+# (made under ${CT_CACHE_DIR}/roots by another script; a *.partial one is
+# still being made): aarch64 under qemu-aarch64-static with an arm64 glibc
+# (and that root's Python), x86_64 with an older glibc than this machine's
+# (bullseye: glibc 2.31, Python 3.9). Each: a 2-epoch tracked loop on the
+# simulated CPU through the package (ctypes and libcarbontracker.so), and
+# the executable's --version and a simulated run.
 exe=carbontracker-$version.data/scripts/carbontracker
-arm_root=$(ls -d "$cache"/roots/*-arm64-*/ 2>/dev/null | head -n 1 || true)
+cat >"$work/loop.py" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from carbontracker.tracker import CarbonTracker
+tracker = CarbonTracker(epochs=2, monitor_epochs=2, log_dir=None, sim_cpu="X", sim_cpu_tdp=100,
+                        verbose=0)
+for _ in range(2):
+    tracker.epoch_start()
+    sum(i * i for i in range(20000))
+    tracker.epoch_end()
+tracker.stop()
+r = tracker.results
+assert [e["index"] for e in r["epochs"]] == [1, 2], r["epochs"]
+for e in r["epochs"]:  # 100 W TDP x 0.5 utilisation
+    assert abs(e["devices"][0]["energy_j"] - 50.0 * e["duration_s"]) <= 1e-9 * 50.0 * e["duration_s"] + 1e-12, e
+print("python", sys.version.split()[0], "epochs", len(r["epochs"]), "kWh", r["total"]["energy_kwh_with_pue"])
+PY
+root_of() { ls -d "$cache"/roots/$1/ 2>/dev/null | grep -v '\.partial/$' | head -n 1 || true; }
+run_both() {  # ARCH LABEL RUNNER... : the executable and the Python loop through RUNNER
+  local arch=$1 label=$2; shift 2
+  local out
+  out=$("$@" "$work/$arch/$exe" --version)
+  [ "$out" = "carbontracker $version" ] || fail "$arch $label: --version printed '$out'"
+  out=$("$@" "$work/$arch/$exe" --offline --log_dir "" --sim-cpu X --sim-cpu-tdp 100 -- true 2>&1)
+  grep -qF "Actual consumption" <<<"$out" || fail "$arch $label: no actual consumption: $out"
+  if [ -n "${python:-}" ]; then
+    out=$("$@" "$python" "$work/loop.py" "$work/$arch" 2>&1) || fail "$arch $label: the Python loop failed: $out"
+    echo "$arch $label: --version, a simulated run, $(tail -n 1 <<<"$out")"
+  else
+    echo "$arch $label: --version, a simulated run"
+  fi
+}
+arm_root=$(root_of '*-arm64-*')
 if [ -n "$arm_root" ] && [ -e "$arm_root/lib/ld-linux-aarch64.so.1" ] && command -v qemu-aarch64-static >/dev/null; then
-  out=$(qemu-aarch64-static -L "$arm_root" "$work/aarch64/$exe" --version)
-  [ "$out" = "carbontracker $version" ] || fail "aarch64 under qemu printed '$out'"
-  echo "aarch64: under qemu-aarch64-static with $arm_root: $out"
+  python=$(ls "$arm_root"usr/bin/python3.* 2>/dev/null | grep -E 'python3\.[0-9]+$' | head -n 1 || true)
+  run_both aarch64 "under qemu-aarch64-static with $arm_root" qemu-aarch64-static -L "$arm_root"
 else
-  echo "aarch64: no Debian arm64 root in $cache/roots (or no qemu-user-static): not run"
+  echo "aarch64: no complete Debian arm64 root in $cache/roots (or no qemu-user-static): not run"
 fi
-old_root=$(ls -d "$cache"/roots/bullseye-amd64-*/ 2>/dev/null | head -n 1 || true)
-if [ -n "$old_root" ] && [ -e "$old_root/lib64/ld-linux-x86-64.so.2" ]; then
-  out=$("$old_root/lib64/ld-linux-x86-64.so.2" --library-path "$old_root/lib/x86_64-linux-gnu" \
-        "$work/x86_64/$exe" --version)
-  [ "$out" = "carbontracker $version" ] || fail "x86_64 with $old_root's glibc printed '$out'"
-  echo "x86_64: with the glibc of $old_root: $out"
+old_root=$(root_of 'bullseye-amd64-*')
+ld=${old_root:+${old_root}lib/x86_64-linux-gnu/ld-linux-x86-64.so.2}
+if [ -n "$old_root" ] && [ -e "$ld" ]; then
+  python=$(ls "$old_root"usr/bin/python3.* 2>/dev/null | grep -E 'python3\.[0-9]+$' | head -n 1 || true)
+  run_both x86_64 "with the glibc of $old_root" "$ld" \
+    --library-path "${old_root}lib/x86_64-linux-gnu:${old_root}usr/lib/x86_64-linux-gnu"
+fi
+# The guards of function-local statics that replace libc++abi's
+# (src/common/cxa_guard.cc), under 16 racing threads, built with the same
+# toolchain: x86_64 here, aarch64 under qemu where the arm64 root exists.
+src=$here/../../src/common/cxa_guard.cc
+for arch in x86_64 aarch64; do
+  cxx=$zig_dir/wrappers/$arch-linux-gnu.2.28/c++
+  [ -x "$cxx" ] || fail "no $cxx: run bash scripts/build-wheel.sh $arch"
+  "$cxx" -std=c++20 -O2 -Wall -Wextra -Werror "$here/cxa_guard_check.cc" "$src" -o "$work/guard-$arch"
+done
+echo "x86_64 guards: $("$work/guard-x86_64")" || fail "x86_64: the static-guard check failed"
+# Ours, not libc++abi's: no gettid system call (libc++abi's guard makes one
+# per static).
+strace -f -qq -e trace=gettid -o "$work/guard.strace" "$work/guard-x86_64" >/dev/null ||
+  fail "x86_64: the static-guard check failed under strace"
+! grep -q gettid "$work/guard.strace" || fail "x86_64: the guards call gettid: libc++abi's are linked"
+if [ -n "$arm_root" ] && [ -e "$arm_root/lib/ld-linux-aarch64.so.1" ] && command -v qemu-aarch64-static >/dev/null; then
+  echo "aarch64 guards: $(qemu-aarch64-static -L "$arm_root" "$work/guard-aarch64")" ||
+    fail "aarch64: the static-guard check failed"
 fi
 echo "PASS: both wheels: tags, files, modes, ELF machines, GLIBC <= 2.28, no C++ runtime needed"
