@@ -16,10 +16,12 @@
 #   2. pip install --no-index WHEEL;
 #   3. carbontracker --version, a simulated-CPU run, exit statuses (3; full
 #      set: 143 for SIGTERM, 127, 2 for a bad option, epoch markers);
-#   4. the README's Python loop for three epochs (simulated CPU);
-#   5. (full set) parser.print_aggregate and parse_all_logs on the logs: the
+#   4. a run on a fake NVIDIA Grace node's hwmon power meters (the CPU figure
+#      per socket equal to the truth);
+#   5. the README's Python loop for three epochs (simulated CPU);
+#   6. (full set) parser.print_aggregate and parse_all_logs on the logs: the
 #      epochs and a non-zero energy, the aggregate the exact sum of the runs;
-#   6. (full set) the reports of the logs, by the command and by
+#   7. (full set) the reports of the logs, by the command and by
 #      carbontracker.report.generate_report_from_logs.
 set -euo pipefail
 wheel=$1 python=$2 set=$3 cairo=$4
@@ -82,6 +84,44 @@ if [ "$set" = full ]; then
     'for i in 1 2; do echo epoch_start >&$CARBONTRACKER_EPOCH_FD; echo epoch_end >&$CARBONTRACKER_EPOCH_FD; done')
   grep -qF "Actual consumption for 2 epoch(s):" <<<"$out" || fail "epoch markers not counted: $out"
 fi
+
+step "a Grace node's hwmon power meters (2 sockets, 4 rails each), as this user reads them"
+# The layout of an NVIDIA Grace (Hopper) node, files mode 0444 as the kernel
+# makes them: per socket the Module, Grace (= CPU + SysIO), CPU and SysIO
+# rails, in microwatts. The CPU figure is each socket's Grace rail, read at a
+# constant power, so the energy is that power times the run's duration.
+rm -rf "$HOME/hwmon"
+n=0
+for socket in 0 1; do
+  for rail in "Module:$((700 + socket * 10))" "Grace:$((200 + socket * 20))" \
+              "CPU:$((160 + socket * 20))" "SysIO:40"; do
+    d=$HOME/hwmon/hwmon$n/device
+    mkdir -p "$d"
+    echo power_meter >"$HOME/hwmon/hwmon$n/name"
+    echo "${rail%%:*} Power Socket $socket" >"$d/power1_oem_info"
+    echo "${rail#*:}000000" >"$d/power1_average"
+    echo 50 >"$d/power1_average_interval"
+    chmod 0444 "$HOME/hwmon/hwmon$n/name" "$d"/*
+    n=$((n + 1))
+  done
+done
+out=$(CARBONTRACKER_HWMON_ROOT=$HOME/hwmon CARBONTRACKER_POWERCAP_ROOT=$HOME/no-powercap \
+      carbontracker --log_dir "" --components cpu --json grace.json -- sleep 1) ||
+  fail "the run on the Grace layout failed: $out"
+grep -F "components were found" <<<"$out" || fail "no components line: $out"
+grep -qF "CPU with device(s) grace:0, grace:1." <<<"$out" || fail "the Grace sockets were not found: $out"
+python - <<'EOF' || fail "the Grace figures are wrong (above)"
+import json
+r = json.load(open("grace.json"))
+s = r["total"]["duration_s"]
+devices = {d["name"]: d for d in r["devices"]}
+for name, watts in (("grace:0", 200.0), ("grace:1", 220.0)):
+    d = devices[name]
+    print(f"{name}: {d['energy_j']:.6f} J over {s:.6f} s, truth {watts * s:.6f} J ({d['provenance']})")
+    assert d["component"] == "cpu" and d["provenance"] == "measured", d
+    assert abs(d["energy_j"] - watts * s) <= 1e-6 * watts * s, (d, watts * s)
+assert abs(r["total"]["energy_j"] - 420.0 * s) <= 1e-6 * 420.0 * s, r["total"]
+EOF
 
 step "the README's Python loop, three epochs"
 cat >train.py <<'EOF'
