@@ -46,6 +46,7 @@ if [ -n "${CT_TEST_BUILD_ONLY:-}" ]; then  # scripts/test-under-load.sh builds t
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitizers/tsan.supp"
 echo "== sanitizers: address + undefined"

@@ -49,6 +49,7 @@ program track
   ! A failure, as the library reports it.
   status = ct_tracker_create('{"epochs": 0}' // c_null_char, c_null_funptr, c_null_ptr, tracker)
   write (output_unit, '(a, i0, a)') 'invalid options: status ', status, ': ' // ct_error_message()
+  deallocate (options)
 
 contains
 
