@@ -21,6 +21,7 @@
 #include "fakes/fake_hwmon_tree.h"
 #include "report/report_model.h"
 #include "sensors/hwmon.h"
+#include "sensors/rapl.h"
 
 namespace carbontracker {
 namespace {
@@ -254,6 +255,41 @@ TEST_F(HwmonCliTest, UnprivilegedUserMeasuresAWorldReadableTree) {
   double s = j["total"]["duration_s"];
   EXPECT_NEAR(j["components"]["cpu"]["energy_j"].get<double>(), 220 * s, 1e-6);
   EXPECT_NEAR(j["components"]["node"]["energy_j"].get<double>(), 400 * s, 1e-6);
+}
+
+// An x86 server as an unprivileged user sees it: the platform meter is
+// world-readable and measured; RAPL's energy_uj is root-only (Linux >= 5.10),
+// which is said once, with the fix, and the CPU is estimated instead.
+TEST_F(HwmonCliTest, UnprivilegedUserReadsTheMeterWhileRootOnlyRaplSaysWhyOnce) {
+  if (geteuid() != 0) GTEST_SKIP() << "runs as root to drop to an unprivileged user";
+  testing::write_zone(powercap_ + "/intel-rapl:0", "package-0", 1000);
+  testing::write_power_meter(hwmon_, 0, "", 275, 1000, false);
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path()))
+    if (!e.is_symlink()) chmod(e.path().c_str(), e.is_directory() ? 0755 : 0444);
+  chmod((powercap_ + "/intel-rapl:0/energy_uj").c_str(), 0400);
+  chmod(dir_.path().c_str(), 0755);
+  std::filesystem::create_directories(dir_ / "out");
+  chmod((dir_ / "out").c_str(), 0777);
+  std::string args = "--log-dir '' --epochs 2 --json " + dir_ / "out/out.json" +
+                     " -- sh -c 'for i in 1 2; do echo epoch_start >&$CARBONTRACKER_EPOCH_FD; "
+                     "sleep 0.2; echo epoch_end >&$CARBONTRACKER_EPOCH_FD; done'";
+  ASSERT_EQ(run("HOME=/nonexistent", args, "65534"), 0) << output_;
+  std::string::size_type first = output_.find(kRaplPermissionSentence);
+  ASSERT_NE(first, std::string::npos) << output_;
+  EXPECT_EQ(output_.find(kRaplPermissionSentence, first + 1), std::string::npos) << output_;
+  EXPECT_THAT(output_, HasSubstr("sudo chmod a+r " + powercap_ + "/intel-rapl:0/energy_uj"));
+  std::ifstream in(dir_ / "out/out.json");
+  nlohmann::json j = nlohmann::json::parse(in);
+  double s = j["total"]["duration_s"];
+  EXPECT_NEAR(j["components"]["node"]["energy_j"].get<double>(), 275 * s, 1e-6);
+  EXPECT_EQ(device(j, "meter:0")["provenance"], "platform power meter");
+  int cpu_devices = 0;
+  for (const auto& d : j["devices"]) {
+    if (d["component"] != "cpu") continue;
+    ++cpu_devices;
+    EXPECT_EQ(d["provenance"], "estimated") << d.dump();
+  }
+  EXPECT_GE(cpu_devices, 1) << j.dump();
 }
 
 }  // namespace
