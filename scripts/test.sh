@@ -11,9 +11,10 @@ bash scripts/install-deps.sh
 jobs=$(nproc)
 # ccache (installed by install-deps.sh) keeps compiled objects between runs
 # outside the clone: a second run rebuilds only what changed, wherever the
-# clone is (CCACHE_BASEDIR makes the paths relative).
+# clone is (CCACHE_BASEDIR makes the paths relative, and CCACHE_NOHASHDIR lets
+# the builds with debug information hit across clones too).
 export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
-export CCACHE_BASEDIR=$PWD
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 
 # The original's venvs and the wheels' toolchain (Zig, auditwheel) download
 # while the builds compile.
