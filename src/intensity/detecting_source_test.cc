@@ -4,10 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "carbontracker/error.h"
 #include "common/clock.h"
@@ -393,6 +395,53 @@ TEST_F(IntensitySourceTest, GreatBritainRegionalFailureFallsBackToNational) {
   EXPECT_DOUBLE_EQ(v.g_per_kwh, 190);  // forecast when no actual yet
   EXPECT_EQ(v.source, "carbonintensity.org.uk (live, national)");
   EXPECT_EQ(server_.count("/regional/regionid/13"), 3);
+}
+
+TEST_F(IntensitySourceTest, GreatBritainMalformedRegionalAnswerFallsBackToNational) {
+  env_.vars["CARBONTRACKER_CARBONINTENSITY_UK_REGION_ID"] = "13";
+  // A region object without its 'data' list, and a forecast region without one.
+  server_.on("/regional/regionid/13", 200, R"({"data":[{"shortname":"x"}]})");
+  server_.on("/regional/intensity/2026-01-01T00:00Z/fw24h/regionid/13", 200,
+             R"({"data":{"shortname":"x","data":7}})");
+  server_.on(
+      "/intensity", 200,
+      R"({"data":[{"from":"2026-01-01T00:00Z","to":"2026-01-01T00:30Z","intensity":{"forecast":190}}]})");
+  server_.on(
+      "/intensity/2026-01-01T00:00Z/fw24h", 200,
+      R"({"data":[{"from":"2026-01-01T00:00Z","to":"2026-01-01T01:00Z","intensity":{"forecast":180}}]})");
+  auto s = make("GB");
+  IntensityValue v = settle(*s);
+  EXPECT_DOUBLE_EQ(v.g_per_kwh, 190);
+  EXPECT_EQ(v.source, "carbonintensity.org.uk (live, national)");
+  auto f = s->forecast(3600);
+  ASSERT_TRUE(f);
+  EXPECT_DOUBLE_EQ(f->g_per_kwh, 180);
+}
+
+TEST_F(IntensitySourceTest, MalformedAnswersAreNoValueWithOneMessage) {
+  env_.vars["CARBONTRACKER_CARBONINTENSITY_UK_REGION_ID"] = "13";
+  server_.on("/regional/regionid/13", 200, R"({"data":[{"shortname":"x","data":{}}]})");
+  server_.on("/intensity", 200, R"({"data":[{"from":"2026-01-01T00:00Z","intensity":7}]})");
+  auto s = make("GB");
+  IntensityValue v = settle(*s);
+  EXPECT_FALSE(v.live);
+  EXPECT_DOUBLE_EQ(v.g_per_kwh, IntensityTable::embedded().lookup("GB")->g_per_kwh);
+  auto notes = s->notes();
+  EXPECT_THAT(notes, Contains(HasSubstr(
+                         "Live carbon intensity from carbonintensity.org.uk failed: regional "
+                         "(regionid 13): no regional 'data' list in the answer; national: no "
+                         "'forecast' field in the answer")));
+}
+
+TEST_F(IntensitySourceTest, GeolocationWithAWrongFieldTypeIsStillRead) {
+  env_.tz = "";
+  server_.on("/json", 200, R"({"bogon":"no","country":"DK","city":7,"region":"Zealand"})");
+  server_.on("/dataset/CO2Emis", 200, R"({"records":{"CO2Emission":5}})");
+  auto s = make();
+  IntensityValue v = settle(*s);
+  EXPECT_EQ(v.location, "Zealand, DK");
+  EXPECT_FALSE(v.live);
+  EXPECT_THAT(s->notes(), Contains(HasSubstr("DK2: no records in the answer")));
 }
 
 TEST_F(IntensitySourceTest, DenmarkBothPriceAreasAndPrognosis) {
