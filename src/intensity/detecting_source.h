@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <set>
 
 #include "common/counted_thread.h"
 #include "intensity/http.h"
@@ -58,6 +59,8 @@ class DetectingIntensitySource : public IntensitySource {
   bool geolocate_once();
   void fetch_live();
   void note(std::string line);  // needs mu_ held
+  // Says once per file that a corrupt cache file is ignored (takes mu_).
+  void cache_corrupt(const std::string& problem);
   ProviderConfig config_snapshot();
 
   const Environment env_;
@@ -79,7 +82,8 @@ class DetectingIntensitySource : public IntensitySource {
   bool explicit_location_ = false;
   bool geolocation_done_ = false;
   std::deque<std::string> notes_;
-  std::string last_failure_;  // to say a repeated failure once
+  std::string last_failure_;                   // to say a repeated failure once
+  std::set<std::string> corrupt_cache_files_;  // said once each
   std::vector<Segment> forecast_segments_;
   std::string forecast_provider_;
   int cycles_done_ = 0;

@@ -641,6 +641,81 @@ TEST_F(IntensitySourceTest, DiskCacheSparesRepeatedRunsAndHoldsNoKey) {
   fs::remove_all(dir);
 }
 
+// Writes `text` as the cache file of `key` under `dir`.
+void write_cache(const fs::path& dir, const std::string& key, const std::string& text) {
+  fs::create_directories(dir);
+  std::ofstream(dir / DiskCache::file_name(key)) << text;
+}
+
+nlohmann::json read_cache(const fs::path& dir, const std::string& key) {
+  std::ifstream in(dir / DiskCache::file_name(key));
+  return nlohmann::json::parse(in, nullptr, false);
+}
+
+TEST_F(IntensitySourceTest, CorruptCacheFilesAreIgnoredOnceAndRewritten) {
+  fs::path dir = fs::temp_directory_path() / ("ct_corrupt_cache_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  env_.cache_dir = dir.string();
+  env_.tz = "";
+  env_.vars["CARBONTRACKER_ELECTRICITYMAPS_API_KEY"] = kKey;
+  const std::string geo = "ipgeo|" + server_.url();
+  const std::string em = "electricitymaps|" + server_.url() + "|zone=DK";
+  const std::string stored = R"(","stored_unix_s":)" + std::to_string(kNow) + R"(,"value":)";
+  // A number where a string belongs, a string where a number belongs, a
+  // truncated file, and a key of the wrong type.
+  write_cache(dir, geo, R"({"key":")" + geo + stored + R"({"alpha2":"DK","address":5}})");
+  write_cache(dir, "current|" + em,
+              R"({"key":"current|)" + em + stored + R"({"g_per_kwh":"66","detail":"x"}})");
+  write_cache(dir, "forecast|" + em, R"({"key":"forecast|)" + em + R"(","stored_un)");
+  server_.on("/json", 200, R"({"city":"Odense","region":"South Denmark","country":"DK"})");
+  server_.on("/v3/carbon-intensity/latest", 200, em_latest("66", "DK-DK1"));
+  server_.on("/v3/carbon-intensity/forecast", 200,
+             R"({"forecast":[{"carbonIntensity":70,"datetime":"2026-01-01T00:00:00Z"}]})");
+  auto s = make();
+  IntensityValue v = settle(*s);
+  EXPECT_DOUBLE_EQ(v.g_per_kwh, 66);
+  EXPECT_TRUE(v.live);
+  EXPECT_EQ(v.location, "Odense, South Denmark, DK");
+  s->refresh_now();
+  ASSERT_TRUE(s->wait_for_cycles(2, 30));
+  std::vector<std::string> ignored;
+  for (const auto& n : s->notes())
+    if (n.rfind("Ignoring the corrupt cache file ", 0) == 0) ignored.push_back(n);
+  EXPECT_THAT(ignored, ::testing::UnorderedElementsAre(HasSubstr("(not a location)"),
+                                                       HasSubstr("(not an intensity reading)"),
+                                                       HasSubstr("(malformed JSON)")));
+  EXPECT_EQ(server_.count("/json"), 1);
+  EXPECT_EQ(read_cache(dir, geo)["value"]["address"], "Odense, South Denmark, DK");
+  EXPECT_EQ(read_cache(dir, "current|" + em)["value"]["g_per_kwh"], 66);
+  EXPECT_EQ(read_cache(dir, "forecast|" + em)["value"][0][2], 70);
+  fs::remove_all(dir);
+}
+
+TEST_F(IntensitySourceTest, DirectoryInPlaceOfACacheFileIsIgnoredOnce) {
+  fs::path dir = fs::temp_directory_path() / ("ct_dir_cache_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  env_.cache_dir = dir.string();
+  env_.vars["CARBONTRACKER_ELECTRICITYMAPS_API_KEY"] = kKey;
+  const std::string key = "current|electricitymaps|" + server_.url() + "|zone=DK-DK1";
+  fs::create_directories(dir / DiskCache::file_name(key));
+  write_cache(dir, "x", R"({"key":5,"stored_unix_s":0,"value":1})");
+  server_.on("/v3/carbon-intensity/latest", 200, em_latest("66", "DK-DK1"));
+  auto s = make("DK-DK1");
+  EXPECT_DOUBLE_EQ(settle(*s).g_per_kwh, 66);
+  s->refresh_now();
+  ASSERT_TRUE(s->wait_for_cycles(2, 30));
+  EXPECT_EQ(server_.count("/v3/carbon-intensity/latest"), 2);
+  int said = 0;
+  for (const auto& n : s->notes())
+    if (n.find("(not a regular file)") != std::string::npos) ++said;
+  EXPECT_EQ(said, 1);
+  EXPECT_FALSE(DiskCache(dir.string()).get("x", 0, 1e9));  // a key of the wrong type
+  std::string problem;
+  EXPECT_FALSE(DiskCache(dir.string()).get("x", 0, 1e9, &problem));
+  EXPECT_THAT(problem, HasSubstr("(missing or mistyped fields)"));
+  fs::remove_all(dir);
+}
+
 TEST_F(IntensitySourceTest, NoRequestBeforeTheStartDelayAndNoneIfStoppedSooner) {
   env_.vars["CARBONTRACKER_ELECTRICITYMAPS_API_KEY"] = kKey;
   // A delay no test run comes near, so that "stopped sooner" holds however
