@@ -125,7 +125,8 @@ DetectingIntensitySource::DetectingIntensitySource(const IntensityOptions& optio
       refresh_interval_s_(options.refresh_interval_s > 0 ? options.refresh_interval_s : 900),
       forecast_wait_s_(env_ms(env_, "CARBONTRACKER_FORECAST_WAIT_MS", 2.0)),
       network_start_delay_s_(env_ms(env_, "CARBONTRACKER_NETWORK_START_DELAY_MS", 0.25)),
-      config_(ProviderConfig::from_env(env_)) {
+      config_(ProviderConfig::from_env(env_)),
+      cycle_hook_(options.cycle_hook) {
   set_api_keys(options.api_keys);
 
   std::lock_guard lock(mu_);
@@ -256,7 +257,14 @@ IntensityValue DetectingIntensitySource::table_value(const Location& where,
 void DetectingIntensitySource::run() {
   if (network_start_delay_s_ > 0 && !stopper_.sleep_for(network_start_delay_s_)) return;
   for (;;) {
-    cycle();
+    try {
+      if (cycle_hook_) cycle_hook_();
+      cycle();
+    } catch (const std::exception& e) {
+      internal_error(e.what());
+    } catch (...) {
+      internal_error("unknown error");
+    }
     std::unique_lock lock(mu_);
     ++cycles_done_;
     cv_.notify_all();
@@ -265,6 +273,21 @@ void DetectingIntensitySource::run() {
     if (stopping_) return;
     refresh_requested_ = false;
   }
+}
+
+void DetectingIntensitySource::internal_error(const std::string& what) {
+  use_cache_ = false;
+  std::lock_guard lock(mu_);
+  current_ = table_value(location_, TableReason::kFailed);
+  forecast_segments_.clear();
+  forecast_provider_.clear();
+  last_failure_.clear();
+  if (internal_error_said_) return;
+  internal_error_said_ = true;
+  note(fmt::format(
+      "Live carbon intensity stopped after an internal error ({}): using the {} of {} gCO2/kWh "
+      "and retrying without the cache.",
+      what, current_.source, format_fixed(current_.g_per_kwh, 2)));
 }
 
 void DetectingIntensitySource::refresh_now() {
@@ -296,7 +319,7 @@ void DetectingIntensitySource::cycle() {
 // Returns false if stopped meanwhile.
 bool DetectingIntensitySource::geolocate_once() {
   ProviderConfig config = config_snapshot();
-  DiskCache cache(env_.cache_dir);
+  DiskCache cache(use_cache_ ? env_.cache_dir : "");
   const std::string key = "ipgeo|" + config.ipgeo_url;
   std::optional<Location> found;
   std::string error;
@@ -341,7 +364,7 @@ void DetectingIntensitySource::fetch_live() {
     std::lock_guard lock(mu_);
     where = location_;
   }
-  DiskCache cache(env_.cache_dir);
+  DiskCache cache(use_cache_ ? env_.cache_dir : "");
   const double ttl_s = std::min(kLiveTtlS, refresh_interval_s_);
   auto providers = make_live_providers(config);
   std::vector<std::string> failures;

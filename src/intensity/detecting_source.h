@@ -15,6 +15,7 @@
 // min(10 min, refresh interval).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -58,6 +59,9 @@ class DetectingIntensitySource : public IntensitySource {
   void cycle();
   bool geolocate_once();
   void fetch_live();
+  // After an exception in a cycle: says so once, falls back to the table and
+  // stops using the disk cache (takes mu_).
+  void internal_error(const std::string& what);
   void note(std::string line);  // needs mu_ held
   // Says once per file that a corrupt cache file is ignored (takes mu_).
   void cache_corrupt(const std::string& problem);
@@ -74,6 +78,8 @@ class DetectingIntensitySource : public IntensitySource {
   const double network_start_delay_s_;
   ProviderConfig config_;  // guarded by mu_ (the key may change)
   Stopper stopper_;
+  const std::function<void()> cycle_hook_;
+  std::atomic<bool> use_cache_{true};
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -89,6 +95,7 @@ class DetectingIntensitySource : public IntensitySource {
   int cycles_done_ = 0;
   bool refresh_requested_ = false;
   bool stopping_ = false;
+  bool internal_error_said_ = false;
   CountedThread worker_;
 };
 

@@ -716,6 +716,41 @@ TEST_F(IntensitySourceTest, DirectoryInPlaceOfACacheFileIsIgnoredOnce) {
   fs::remove_all(dir);
 }
 
+TEST_F(IntensitySourceTest, AnInternalErrorInACycleFallsBackSaysSoOnceAndDropsTheCache) {
+  fs::path dir = fs::temp_directory_path() / ("ct_error_cache_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  env_.cache_dir = dir.string();
+  env_.vars["CARBONTRACKER_ELECTRICITYMAPS_API_KEY"] = kKey;
+  server_.on("/v3/carbon-intensity/latest", 200, em_latest("131"));
+  std::atomic<int> cycles{0};
+  IntensityOptions o;
+  o.env = &env_;
+  o.clock = &clock_;
+  o.region = "DK-DK2";
+  o.cycle_hook = [&] {
+    if (++cycles <= 2) throw std::runtime_error("injected");
+  };
+  DetectingIntensitySource s(o);
+  ASSERT_TRUE(s.wait_for_cycles(1, 30));
+  IntensityValue v = s.current();
+  EXPECT_FALSE(v.live);
+  EXPECT_EQ(v.source, IntensityTable::embedded().lookup("DK-DK2")->describe() + " (offline table)");
+  s.refresh_now();
+  ASSERT_TRUE(s.wait_for_cycles(2, 30));
+  s.refresh_now();
+  ASSERT_TRUE(s.wait_for_cycles(3, 30));
+  v = s.current();
+  EXPECT_TRUE(v.live);
+  EXPECT_DOUBLE_EQ(v.g_per_kwh, 131);
+  int said = 0;
+  for (const auto& n : s.notes())
+    if (n.rfind("Live carbon intensity stopped after an internal error (injected): using the ",
+                0) == 0)
+      ++said;
+  EXPECT_EQ(said, 1);
+  EXPECT_FALSE(fs::exists(dir));  // the cache is no longer written
+}
+
 TEST_F(IntensitySourceTest, NoRequestBeforeTheStartDelayAndNoneIfStoppedSooner) {
   env_.vars["CARBONTRACKER_ELECTRICITYMAPS_API_KEY"] = kKey;
   // A delay no test run comes near, so that "stopped sooner" holds however
