@@ -117,9 +117,28 @@ std::string_view strip_ct_prefix(std::string_view message) {
 
 constexpr std::string_view kComponentsFound = "The following components were found:";
 
+// Logs are untrusted: a value nested deeper than this is refused on reading,
+// so that nothing later (dump() recurses) can overflow the stack.
+constexpr int kMaxJsonDepth = 64;
+
+// The JSON value of `text`, or a discarded value when it is malformed or
+// nested more than kMaxJsonDepth deep. Never throws.
+nlohmann::json parse_log_json(std::string_view text) {
+  bool too_deep = false;
+  nlohmann::json j = nlohmann::json::parse(
+      text,
+      [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+        if (depth > kMaxJsonDepth) too_deep = true;
+        return !too_deep;
+      },
+      /*allow_exceptions=*/false);
+  if (too_deep) return nlohmann::json(nlohmann::json::value_t::discarded);
+  return j;
+}
+
 void apply_run_metadata(std::string_view json_text, RunInfo* info,
                         std::vector<std::string>* problems) {
-  nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j = parse_log_json(json_text);
   if (!j.is_object()) {
     problems->push_back("unreadable Run metadata line");
     return;
@@ -466,7 +485,7 @@ std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std:
         return;
       }
     }
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    nlohmann::json j = parse_log_json(line);
     last_line_bad = !j.is_object();
     if (last_line_bad) {
       ++bad_lines;
