@@ -69,11 +69,14 @@ bool split_timestamp(std::string_view line, std::string_view* message) {
   return true;
 }
 
+// A finite number: "inf" and "nan" in a log are malformed, never summed.
 std::optional<double> parse_double(std::string_view s) {
   s = trim(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return std::nullopt;
-  return parse_c_double(s);
+  auto v = parse_c_double(s);
+  if (v && !std::isfinite(*v)) return std::nullopt;
+  return v;
 }
 
 std::optional<long long> parse_int(std::string_view s) {
@@ -121,18 +124,22 @@ constexpr std::string_view kComponentsFound = "The following components were fou
 // so that nothing later (dump() recurses) can overflow the stack.
 constexpr int kMaxJsonDepth = 64;
 
-// The JSON value of `text`, or a discarded value when it is malformed or
-// nested more than kMaxJsonDepth deep. Never throws.
+// The JSON value of `text`, or a discarded value when it is malformed, holds
+// a number out of range (1e999 reads as infinity) or is nested more than
+// kMaxJsonDepth deep. Never throws.
 nlohmann::json parse_log_json(std::string_view text) {
-  bool too_deep = false;
+  bool bad = false;
   nlohmann::json j = nlohmann::json::parse(
       text,
-      [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-        if (depth > kMaxJsonDepth) too_deep = true;
-        return !too_deep;
+      [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        if (depth > kMaxJsonDepth) bad = true;
+        if (event == nlohmann::json::parse_event_t::value && parsed.is_number_float() &&
+            !std::isfinite(parsed.get<double>()))
+          bad = true;
+        return !bad;
       },
       /*allow_exceptions=*/false);
-  if (too_deep) return nlohmann::json(nlohmann::json::value_t::discarded);
+  if (bad) return nlohmann::json(nlohmann::json::value_t::discarded);
   return j;
 }
 

@@ -279,6 +279,27 @@ TEST(ParserText, OriginalTestVectors) {
   expect_block(o.actual, 1, 142.0, 0.009417, 0.96049, Equivalents{});
 }
 
+TEST(ParserText, NonFiniteNumbersAreMalformed) {
+  for (const char* bad : {"inf", "nan", "-inf", "1e999"}) {
+    OutputLogText o = parse_output_log_text(
+        std::string("Actual consumption for 1 epoch(s):\n\tTime:\t0:00:03\n\tEnergy:\t") + bad +
+        " kWh\n\tCO2eq:\t1.0 g\n");
+    EXPECT_FALSE(o.actual) << bad;
+    EXPECT_EQ(o.problems, std::vector<std::string>{"actual consumption block incomplete; ignored"})
+        << bad;
+  }
+  std::vector<std::string> problems;
+  auto run = parse_jsonl_text(
+      "{\"event\":\"run_start\",\"hostname\":\"h\"}\n"
+      "{\"event\":\"prediction\",\"epochs\":1,\"energy_kwh\":1e999,\"co2_g\":1}\n"
+      "{\"event\":\"epoch\",\"duration_s\":3}\n",
+      &problems);
+  ASSERT_TRUE(run);
+  EXPECT_FALSE(run->pred);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems[0], "1 unreadable line(s) ignored");
+}
+
 TEST(ParserText, AggregateSentenceVectors) {
   EXPECT_EQ(aggregate_sentence({.energy_kwh = 100.0, .co2eq_g = 50000.0, .equivalents = {}}),
             "The training of models in this work is estimated to use 100.0000000000000000 kWh of "
