@@ -69,13 +69,15 @@ bool split_timestamp(std::string_view line, std::string_view* message) {
   return true;
 }
 
-// A finite number: "inf" and "nan" in a log are malformed, never summed.
+// A number: an infinity ("inf", or out of range) in a log is malformed, never
+// summed. "nan" is read, as the original reads it ("CO2eq: nan g" when no
+// intensity was known), and never summed either.
 std::optional<double> parse_double(std::string_view s) {
   s = trim(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return std::nullopt;
   auto v = parse_c_double(s);
-  if (v && !std::isfinite(*v)) return std::nullopt;
+  if (v && std::isinf(*v)) return std::nullopt;
   return v;
 }
 

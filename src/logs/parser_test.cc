@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -279,8 +281,8 @@ TEST(ParserText, OriginalTestVectors) {
   expect_block(o.actual, 1, 142.0, 0.009417, 0.96049, Equivalents{});
 }
 
-TEST(ParserText, NonFiniteNumbersAreMalformed) {
-  for (const char* bad : {"inf", "nan", "-inf", "1e999"}) {
+TEST(ParserText, InfiniteNumbersAreMalformed) {
+  for (const char* bad : {"inf", "-inf", "Infinity", "1e999"}) {
     OutputLogText o = parse_output_log_text(
         std::string("Actual consumption for 1 epoch(s):\n\tTime:\t0:00:03\n\tEnergy:\t") + bad +
         " kWh\n\tCO2eq:\t1.0 g\n");
@@ -298,6 +300,27 @@ TEST(ParserText, NonFiniteNumbersAreMalformed) {
   EXPECT_FALSE(run->pred);
   ASSERT_FALSE(problems.empty());
   EXPECT_EQ(problems[0], "1 unreadable line(s) ignored");
+
+  // "nan" is read, as the original writes it, but neither it nor an infinity
+  // that reached a result otherwise is ever summed.
+  OutputLogText o = parse_output_log_text(
+      "Actual consumption for 1 epoch(s):\n\tTime:\t0:00:03\n\tEnergy:\t1.5 kWh\n\tCO2eq:\tnan "
+      "g\n\tThis is equivalent to:\n\tinf km travelled by car\n");
+  ASSERT_TRUE(o.actual);
+  EXPECT_TRUE(std::isnan(o.actual->co2eq_g));
+  EXPECT_EQ(o.actual->equivalents, Equivalents{});
+  LogResult nan_run, inf_run;
+  nan_run.actual = o.actual;
+  inf_run.actual = ConsumptionLog{};
+  inf_run.actual->energy_kwh = std::numeric_limits<double>::infinity();
+  inf_run.actual->co2eq_g = 2;
+  inf_run.actual->equivalents =
+      Equivalents{{"km travelled by car", -std::numeric_limits<double>::infinity()}};
+  Aggregate a = aggregate({nan_run, inf_run});
+  EXPECT_EQ(a.runs, 2);
+  EXPECT_EQ(a.energy_kwh, 1.5);
+  EXPECT_EQ(a.co2eq_g, 2);
+  EXPECT_TRUE(a.equivalents.empty());
 }
 
 TEST(ParserText, AggregateSentenceVectors) {
