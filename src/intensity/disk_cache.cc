@@ -69,7 +69,7 @@ bool DiskCache::put(const std::string& key, const nlohmann::json& value, double 
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return false;
     nlohmann::json j = {{"key", key}, {"stored_unix_s", now_unix_s}, {"value", value}};
-    out << j.dump() << '\n';
+    out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     out.flush();
     if (!out) {
       std::filesystem::remove(tmp, ec);

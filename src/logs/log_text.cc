@@ -153,7 +153,9 @@ void apply_run_metadata(std::string_view json_text, RunInfo* info,
     return;
   }
   for (auto& [key, value] : j.items()) {
-    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    std::string text = value.is_string()
+                           ? value.get<std::string>()
+                           : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (key == "hostname")
       info->hostname = text;
     else if (key == "version")
@@ -508,7 +510,9 @@ std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std:
       run.info.hostname = str(j, "hostname");
       if (auto c = j.find("cluster"); c != j.end() && c->is_object())
         for (auto& [k, v] : c->items())
-          run.info.cluster[k] = v.is_string() ? v.get<std::string>() : v.dump();
+          run.info.cluster[k] =
+              v.is_string() ? v.get<std::string>()
+                            : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       run.info.has_metadata = !run.info.hostname.empty() || !run.info.cluster.empty();
       pue = num(j, "pue", 1.0);
       if (auto o = j.find("options"); o != j.end() && o->is_object()) {
