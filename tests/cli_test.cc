@@ -392,6 +392,26 @@ TEST(Cli, CommandEndingMidEpochGivesAPartialEpoch) {
   EXPECT_EQ(j["interrupted"], true);
 }
 
+TEST(Cli, AStrayEpochEndIsIgnoredWithOneWarning) {
+  TempDir dir;
+  // epoch_end before any epoch_start: no epoch was started by the command.
+  std::string script =
+      "echo epoch_end >&$CARBONTRACKER_EPOCH_FD; echo epoch_start >&$CARBONTRACKER_EPOCH_FD; "
+      "sleep 0.2; echo epoch_end >&$CARBONTRACKER_EPOCH_FD";
+  CliRun r = run_cli(dir, with_sim({"--epochs", "2", "--json", "run.json", "sh", "-c", script}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  ASSERT_EQ(j["epochs"].size(), 1u);
+  EXPECT_EQ(j["epochs"][0]["index"], 1);
+  EXPECT_GT(j["epochs"][0]["duration_s"].get<double>(), 0);
+  // The prediction comes from the one real epoch, not from a 0-second one.
+  ASSERT_TRUE(j["prediction"].is_object()) << j.dump();
+  EXPECT_GT(j["prediction"]["energy_kwh"].get<double>(), 0);
+  EXPECT_EQ(j["messages"],
+            nlohmann::json({"epoch_end() was called without epoch_start(); it is ignored."}));
+  EXPECT_EQ(r.err.find("wrote no epoch markers"), std::string::npos) << r.err;
+}
+
 TEST(Cli, NoMarkersMeansOneEpochForTheWholeRun) {
   TempDir dir;
   CliRun r = run_cli(dir, with_sim({"--epochs", "4", "--json", "run.json", "sleep", "0.3"}));
