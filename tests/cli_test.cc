@@ -205,6 +205,41 @@ TEST(Cli, MissingCommandExits127WithAClearErrorAndAReport) {
   EXPECT_LT(j["total"]["duration_s"].get<double>(), 5.0);
 }
 
+TEST(Cli, InvalidUtf8InTheCommandIsWrittenAsReplacementCharacters) {
+  TempDir dir;
+  CliRun r = run_cli(dir, with_sim({"--json", "j", "--", "printf", "\xff"}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find('\xff'), std::string::npos);  // the command's own output
+  EXPECT_FALSE(fs::exists(dir.path / "j.tmp"));
+  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "j"));
+  EXPECT_EQ(j["command"], nlohmann::json({"printf", "\xef\xbf\xbd"}));  // U+FFFD
+  // The logs, read back through --parse, say the same.
+  CliRun p = run_cli(dir, {"--parse", "logs", "--format", "json"});
+  EXPECT_EQ(p.status, 0) << p.err;
+  nlohmann::json parsed = nlohmann::json::parse(p.out);
+  EXPECT_EQ(parsed["aggregate"]["runs"], 1) << p.out;
+}
+
+TEST(Cli, InvalidUtf8InALogIsReplacedThroughParse) {
+  TempDir dir;
+  fs::create_directories(dir.path / "logs");
+  std::ofstream(dir.path / "logs" / "1.1_2026-11-26T213553Z_carbontracker.log")
+      << "2026-11-26 21:35:53 - carbontracker version 0.1.0\n"
+         "2026-11-26 21:35:53 - The following components were found: CPU with device(s) "
+         "cpu\xff:0.\n"
+         "2026-11-26 21:35:56 - Epoch 1:\n2026-11-26 21:35:56 - Duration: 0:00:03.00\n"
+         "2026-11-26 21:35:56 - Average power usage (W) for cpu: 10.0\n";
+  std::ofstream(dir.path / "logs" / "1.1_2026-11-26T213553Z_carbontracker_output.log")
+      << "2026-11-26 21:35:56 - CarbonTracker: \nActual consumption for 1 epoch(s):\n"
+         "\tTime:\t0:00:03\n\tEnergy:\t1.0 kWh\n\tCO2eq:\t100.0 g\n";
+  CliRun p = run_cli(dir, {"--parse", "logs", "--format", "json"});
+  EXPECT_EQ(p.status, 0) << p.err;
+  nlohmann::json parsed = nlohmann::json::parse(p.out);
+  EXPECT_EQ(parsed["logs"][0]["components"]["cpu"]["devices"],
+            nlohmann::json({"cpu\xef\xbf\xbd:0"}))
+      << p.out;
+}
+
 TEST(Cli, UsageErrors) {
   TempDir dir;
   CliRun r = run_cli(dir, {"--bogus", "true"});
@@ -355,6 +390,26 @@ TEST(Cli, CommandEndingMidEpochGivesAPartialEpoch) {
   ASSERT_EQ(j["epochs"].size(), 2u);
   EXPECT_EQ(j["epochs"][1]["partial"], true);
   EXPECT_EQ(j["interrupted"], true);
+}
+
+TEST(Cli, AStrayEpochEndIsIgnoredWithOneWarning) {
+  TempDir dir;
+  // epoch_end before any epoch_start: no epoch was started by the command.
+  std::string script =
+      "echo epoch_end >&$CARBONTRACKER_EPOCH_FD; echo epoch_start >&$CARBONTRACKER_EPOCH_FD; "
+      "sleep 0.2; echo epoch_end >&$CARBONTRACKER_EPOCH_FD";
+  CliRun r = run_cli(dir, with_sim({"--epochs", "2", "--json", "run.json", "sh", "-c", script}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(slurp(dir.path / "run.json"));
+  ASSERT_EQ(j["epochs"].size(), 1u);
+  EXPECT_EQ(j["epochs"][0]["index"], 1);
+  EXPECT_GT(j["epochs"][0]["duration_s"].get<double>(), 0);
+  // The prediction comes from the one real epoch, not from a 0-second one.
+  ASSERT_TRUE(j["prediction"].is_object()) << j.dump();
+  EXPECT_GT(j["prediction"]["energy_kwh"].get<double>(), 0);
+  EXPECT_EQ(j["messages"],
+            nlohmann::json({"epoch_end() was called without epoch_start(); it is ignored."}));
+  EXPECT_EQ(r.err.find("wrote no epoch markers"), std::string::npos) << r.err;
 }
 
 TEST(Cli, NoMarkersMeansOneEpochForTheWholeRun) {

@@ -208,7 +208,7 @@ void write_extended(const json& j, std::string& out) {
       else if (std::isinf(d))
         out += d > 0 ? "Infinity" : "-Infinity";
       else
-        out += j.dump();
+        out += j.dump(-1, ' ', false, json::error_handler_t::replace);
       return;
     }
     case json::value_t::array: {

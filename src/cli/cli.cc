@@ -725,6 +725,10 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
         implicit_epoch = false;
         tracker->epoch_start();
       } else if (line == "epoch_end") {
+        // The implicit epoch is the wrapper's, not one the command started:
+        // an epoch_end before any epoch_start is stray, ignored with the
+        // tracker's one warning, as in the embedded tracker.
+        if (implicit_epoch) tracker->discard_epoch();
         implicit_epoch = false;
         tracker->epoch_end();
       } else if (!warned_line) {

@@ -1,7 +1,10 @@
 #include "energy/sampler.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
+#include <exception>
 
 #include "common/clock.h"
 
@@ -50,7 +53,7 @@ void Sampler::start(bool with_thread) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     double t = clock_.steady_s();
-    read_all_locked(t);
+    read_all_guarded_locked(t);
     last_tick_ = totals_locked(t, clock_.unix_s());
   }
   std::lock_guard<std::mutex> lock(thread_mu_);
@@ -95,11 +98,12 @@ void Sampler::run() {
     if (cv_.wait_until(lock, next, [this] { return stopping_; })) break;
     lock.unlock();
     TickSample sample;
+    bool ticked = false;
     {
       std::lock_guard<std::mutex> guard(mu_);
       double t = clock_.steady_s();
-      read_all_locked(t);
-      if (on_tick_) {
+      ticked = read_all_guarded_locked(t);
+      if (ticked && on_tick_) {
         sample.totals = totals_locked(t, clock_.unix_s());
         sample.interval_s = t - last_tick_.steady_s;
         for (size_t i = 0; i < sample.totals.energy_j.size(); ++i) {
@@ -111,12 +115,42 @@ void Sampler::run() {
         last_tick_ = sample.totals;
       }
     }
-    if (on_tick_) on_tick_(sample);
+    if (!ticked) return;  // failed: the figures so far stand
+    if (on_tick_) {
+      try {
+        on_tick_(sample);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> guard(mu_);
+        say_once(fmt::format("Sampling output failed ({}); the samples go on.", e.what()));
+      } catch (...) {
+        std::lock_guard<std::mutex> guard(mu_);
+        say_once("Sampling output failed (unknown error); the samples go on.");
+      }
+    }
     lock.lock();
     next += tick;
     auto now = std::chrono::steady_clock::now();
     if (next < now) next = now + tick;  // fell behind: do not burst
   }
+}
+
+bool Sampler::read_all_guarded_locked(double t_s) {
+  if (failed_) return false;
+  std::string what;
+  try {
+    read_all_locked(t_s);
+    return true;
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown error";
+  }
+  failed_ = true;
+  say_once(fmt::format(
+      "Energy sampling stopped after an internal error ({}): the figures are those measured so "
+      "far.",
+      what));
+  return false;
 }
 
 void Sampler::say_once(const std::string& message) {
@@ -180,7 +214,7 @@ Snapshot Sampler::sample_now() {
   std::lock_guard<std::mutex> lock(mu_);
   double steady_s = clock_.steady_s();
   double unix_s = clock_.unix_s();
-  read_all_locked(steady_s);
+  read_all_guarded_locked(steady_s);
   return totals_locked(steady_s, unix_s);
 }
 

@@ -80,6 +80,9 @@ class Sampler {
   void run();
   void start_thread_locked();
   void read_all_locked(double t_s);
+  // read_all_locked() that never throws: on the first exception it says once
+  // that sampling stopped and reads nothing more (false then and after).
+  bool read_all_guarded_locked(double t_s);
   void say_once(const std::string& message);
   Snapshot totals_locked(double steady_s, double unix_s) const;
 
@@ -98,6 +101,7 @@ class Sampler {
   double last_selection_s_ = -1e300;
   std::vector<IntensityRecord> intensities_;
   std::set<std::string> said_;
+  bool failed_ = false;  // a read threw: no more reads
   std::function<void(const TickSample&)> on_tick_;
   Snapshot last_tick_;  // the previous tick's totals (the start's at first)
 

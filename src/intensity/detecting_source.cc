@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 
 #include "carbontracker/error.h"
 #include "common/clock.h"
@@ -43,19 +44,73 @@ nlohmann::json location_to_json(const Location& l) {
   return j;
 }
 
+// The string at j[key], or "" when it is missing or of another type: cache
+// files are read back without trusting them.
+std::string string_member(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::optional<double> number_member(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  double x = it->get<double>();
+  return std::isfinite(x) ? std::optional<double>(x) : std::nullopt;
+}
+
+// Whether each of `keys` present in `j` has the type `is` tests.
+bool typed(const nlohmann::json& j, std::initializer_list<const char*> keys,
+           bool (nlohmann::json::*is)() const noexcept) {
+  for (const char* key : keys) {
+    auto it = j.find(key);
+    if (it != j.end() && !((*it).*is)()) return false;
+  }
+  return true;
+}
+
 std::optional<Location> location_from_json(const nlohmann::json& j) {
-  if (!j.is_object() || !j.value("alpha2", nlohmann::json()).is_string()) return std::nullopt;
+  if (!j.is_object() ||
+      !typed(j, {"alpha2", "address", "region", "postal"}, &nlohmann::json::is_string) ||
+      !typed(j, {"lat", "lon"}, &nlohmann::json::is_number))
+    return std::nullopt;
   Location l;
-  l.alpha2 = j.value("alpha2", "");
-  l.address = j.value("address", "");
-  l.region_name = j.value("region", "");
-  l.postal = j.value("postal", "");
-  if (j.contains("lat") && j["lat"].is_number() && j.contains("lon") && j["lon"].is_number()) {
-    l.lat = j["lat"].get<double>();
-    l.lon = j["lon"].get<double>();
+  l.alpha2 = string_member(j, "alpha2");
+  l.address = string_member(j, "address");
+  l.region_name = string_member(j, "region");
+  l.postal = string_member(j, "postal");
+  auto lat = number_member(j, "lat");
+  auto lon = number_member(j, "lon");
+  if (lat && lon) {
+    l.lat = *lat;
+    l.lon = *lon;
   }
   if (l.alpha2.size() != 2) return std::nullopt;
   return l;
+}
+
+std::optional<IntensityReading> reading_from_json(const nlohmann::json& j) {
+  auto g = number_member(j, "g_per_kwh");
+  if (!g || *g < 0 || !typed(j, {"time_unix_s"}, &nlohmann::json::is_number) ||
+      !typed(j, {"detail"}, &nlohmann::json::is_string))
+    return std::nullopt;
+  return IntensityReading{*g, number_member(j, "time_unix_s").value_or(0),
+                          string_member(j, "detail")};
+}
+
+std::optional<std::vector<Segment>> segments_from_json(const nlohmann::json& j) {
+  if (!j.is_array()) return std::nullopt;
+  std::vector<Segment> out;
+  for (const auto& s : j) {
+    if (!s.is_array() || s.size() != 3 || !s[0].is_number() || !s[1].is_number() ||
+        !s[2].is_number())
+      return std::nullopt;
+    out.push_back({s[0].get<double>(), s[1].get<double>(), s[2].get<double>()});
+  }
+  return out;
+}
+
+std::string cache_path(const Environment& env, const std::string& key) {
+  return (std::filesystem::path(env.cache_dir) / DiskCache::file_name(key)).string();
 }
 
 std::string shown(const Location& l) { return l.address.empty() ? "UNDETECTED" : l.address; }
@@ -70,7 +125,8 @@ DetectingIntensitySource::DetectingIntensitySource(const IntensityOptions& optio
       refresh_interval_s_(options.refresh_interval_s > 0 ? options.refresh_interval_s : 900),
       forecast_wait_s_(env_ms(env_, "CARBONTRACKER_FORECAST_WAIT_MS", 2.0)),
       network_start_delay_s_(env_ms(env_, "CARBONTRACKER_NETWORK_START_DELAY_MS", 0.25)),
-      config_(ProviderConfig::from_env(env_)) {
+      config_(ProviderConfig::from_env(env_)),
+      cycle_hook_(options.cycle_hook) {
   set_api_keys(options.api_keys);
 
   std::lock_guard lock(mu_);
@@ -154,6 +210,15 @@ ProviderConfig DetectingIntensitySource::config_snapshot() {
 
 void DetectingIntensitySource::note(std::string line) { notes_.push_back(std::move(line)); }
 
+void DetectingIntensitySource::cache_corrupt(const std::string& problem) {
+  std::lock_guard lock(mu_);
+  if (!corrupt_cache_files_.insert(problem).second) return;
+  note(fmt::format(
+      "Ignoring the corrupt cache file {}: fetching afresh and rewriting it (remove the file if "
+      "this repeats).",
+      problem));
+}
+
 std::vector<std::string> DetectingIntensitySource::notes() {
   std::lock_guard lock(mu_);
   std::vector<std::string> out(notes_.begin(), notes_.end());
@@ -192,7 +257,14 @@ IntensityValue DetectingIntensitySource::table_value(const Location& where,
 void DetectingIntensitySource::run() {
   if (network_start_delay_s_ > 0 && !stopper_.sleep_for(network_start_delay_s_)) return;
   for (;;) {
-    cycle();
+    try {
+      if (cycle_hook_) cycle_hook_();
+      cycle();
+    } catch (const std::exception& e) {
+      internal_error(e.what());
+    } catch (...) {
+      internal_error("unknown error");
+    }
     std::unique_lock lock(mu_);
     ++cycles_done_;
     cv_.notify_all();
@@ -201,6 +273,21 @@ void DetectingIntensitySource::run() {
     if (stopping_) return;
     refresh_requested_ = false;
   }
+}
+
+void DetectingIntensitySource::internal_error(const std::string& what) {
+  use_cache_ = false;
+  std::lock_guard lock(mu_);
+  current_ = table_value(location_, TableReason::kFailed);
+  forecast_segments_.clear();
+  forecast_provider_.clear();
+  last_failure_.clear();
+  if (internal_error_said_) return;
+  internal_error_said_ = true;
+  note(fmt::format(
+      "Live carbon intensity stopped after an internal error ({}): using the {} of {} gCO2/kWh "
+      "and retrying without the cache.",
+      what, current_.source, format_fixed(current_.g_per_kwh, 2)));
 }
 
 void DetectingIntensitySource::refresh_now() {
@@ -232,12 +319,16 @@ void DetectingIntensitySource::cycle() {
 // Returns false if stopped meanwhile.
 bool DetectingIntensitySource::geolocate_once() {
   ProviderConfig config = config_snapshot();
-  DiskCache cache(env_.cache_dir);
+  DiskCache cache(use_cache_ ? env_.cache_dir : "");
   const std::string key = "ipgeo|" + config.ipgeo_url;
   std::optional<Location> found;
   std::string error;
-  if (auto cached = cache.get(key, clock_->unix_s(), kGeolocationTtlS))
+  std::string problem;
+  if (auto cached = cache.get(key, clock_->unix_s(), kGeolocationTtlS, &problem)) {
     found = location_from_json(*cached);
+    if (!found) problem = cache_path(env_, key) + " (not a location)";
+  }
+  if (!problem.empty()) cache_corrupt(problem);
   bool from_cache = found.has_value();
   if (!found) {
     auto f = geolocate(config, &stopper_);
@@ -273,7 +364,7 @@ void DetectingIntensitySource::fetch_live() {
     std::lock_guard lock(mu_);
     where = location_;
   }
-  DiskCache cache(env_.cache_dir);
+  DiskCache cache(use_cache_ ? env_.cache_dir : "");
   const double ttl_s = std::min(kLiveTtlS, refresh_interval_s_);
   auto providers = make_live_providers(config);
   std::vector<std::string> failures;
@@ -283,14 +374,12 @@ void DetectingIntensitySource::fetch_live() {
     any_suitable = true;
     const std::string key = "current|" + p->cache_key(where);
     std::optional<IntensityReading> reading;
-    if (auto cached = cache.get(key, clock_->unix_s(), ttl_s)) {
-      if (cached->is_object() && (*cached)["g_per_kwh"].is_number()) {
-        double g = (*cached)["g_per_kwh"].get<double>();
-        if (std::isfinite(g) && g >= 0)
-          reading =
-              IntensityReading{g, cached->value("time_unix_s", 0.0), cached->value("detail", "")};
-      }
+    std::string problem;
+    if (auto cached = cache.get(key, clock_->unix_s(), ttl_s, &problem)) {
+      reading = reading_from_json(*cached);
+      if (!reading) problem = cache_path(env_, key) + " (not an intensity reading)";
     }
+    if (!problem.empty()) cache_corrupt(problem);
     if (!reading) {
       auto f = p->current(where, clock_->unix_s(), &stopper_);
       if (stopper_.stopped()) return;
@@ -315,12 +404,15 @@ void DetectingIntensitySource::fetch_live() {
     // The forecast, prefetched for forecast().
     std::vector<Segment> segments;
     const std::string fkey = "forecast|" + p->cache_key(where);
-    if (auto cached = cache.get(fkey, clock_->unix_s(), ttl_s); cached && cached->is_array()) {
-      for (const auto& s : *cached)
-        if (s.is_array() && s.size() == 3 && s[0].is_number() && s[1].is_number() &&
-            s[2].is_number())
-          segments.push_back({s[0].get<double>(), s[1].get<double>(), s[2].get<double>()});
+    problem.clear();
+    if (auto cached = cache.get(fkey, clock_->unix_s(), ttl_s, &problem)) {
+      auto read = segments_from_json(*cached);
+      if (read)
+        segments = std::move(*read);
+      else
+        problem = cache_path(env_, fkey) + " (not a forecast)";
     }
+    if (!problem.empty()) cache_corrupt(problem);
     if (segments.empty()) {
       auto f = p->forecast(where, clock_->unix_s(), &stopper_);
       if (stopper_.stopped()) return;

@@ -15,9 +15,11 @@
 // min(10 min, refresh interval).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <set>
 
 #include "common/counted_thread.h"
 #include "intensity/http.h"
@@ -57,7 +59,12 @@ class DetectingIntensitySource : public IntensitySource {
   void cycle();
   bool geolocate_once();
   void fetch_live();
+  // After an exception in a cycle: says so once, falls back to the table and
+  // stops using the disk cache (takes mu_).
+  void internal_error(const std::string& what);
   void note(std::string line);  // needs mu_ held
+  // Says once per file that a corrupt cache file is ignored (takes mu_).
+  void cache_corrupt(const std::string& problem);
   ProviderConfig config_snapshot();
 
   const Environment env_;
@@ -71,6 +78,8 @@ class DetectingIntensitySource : public IntensitySource {
   const double network_start_delay_s_;
   ProviderConfig config_;  // guarded by mu_ (the key may change)
   Stopper stopper_;
+  const std::function<void()> cycle_hook_;
+  std::atomic<bool> use_cache_{true};
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -79,12 +88,14 @@ class DetectingIntensitySource : public IntensitySource {
   bool explicit_location_ = false;
   bool geolocation_done_ = false;
   std::deque<std::string> notes_;
-  std::string last_failure_;  // to say a repeated failure once
+  std::string last_failure_;                   // to say a repeated failure once
+  std::set<std::string> corrupt_cache_files_;  // said once each
   std::vector<Segment> forecast_segments_;
   std::string forecast_provider_;
   int cycles_done_ = 0;
   bool refresh_requested_ = false;
   bool stopping_ = false;
+  bool internal_error_said_ = false;
   CountedThread worker_;
 };
 

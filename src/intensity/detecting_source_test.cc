@@ -4,10 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "carbontracker/error.h"
 #include "common/clock.h"
@@ -395,6 +397,53 @@ TEST_F(IntensitySourceTest, GreatBritainRegionalFailureFallsBackToNational) {
   EXPECT_EQ(server_.count("/regional/regionid/13"), 3);
 }
 
+TEST_F(IntensitySourceTest, GreatBritainMalformedRegionalAnswerFallsBackToNational) {
+  env_.vars["CARBONTRACKER_CARBONINTENSITY_UK_REGION_ID"] = "13";
+  // A region object without its 'data' list, and a forecast region without one.
+  server_.on("/regional/regionid/13", 200, R"({"data":[{"shortname":"x"}]})");
+  server_.on("/regional/intensity/2026-01-01T00:00Z/fw24h/regionid/13", 200,
+             R"({"data":{"shortname":"x","data":7}})");
+  server_.on(
+      "/intensity", 200,
+      R"({"data":[{"from":"2026-01-01T00:00Z","to":"2026-01-01T00:30Z","intensity":{"forecast":190}}]})");
+  server_.on(
+      "/intensity/2026-01-01T00:00Z/fw24h", 200,
+      R"({"data":[{"from":"2026-01-01T00:00Z","to":"2026-01-01T01:00Z","intensity":{"forecast":180}}]})");
+  auto s = make("GB");
+  IntensityValue v = settle(*s);
+  EXPECT_DOUBLE_EQ(v.g_per_kwh, 190);
+  EXPECT_EQ(v.source, "carbonintensity.org.uk (live, national)");
+  auto f = s->forecast(3600);
+  ASSERT_TRUE(f);
+  EXPECT_DOUBLE_EQ(f->g_per_kwh, 180);
+}
+
+TEST_F(IntensitySourceTest, MalformedAnswersAreNoValueWithOneMessage) {
+  env_.vars["CARBONTRACKER_CARBONINTENSITY_UK_REGION_ID"] = "13";
+  server_.on("/regional/regionid/13", 200, R"({"data":[{"shortname":"x","data":{}}]})");
+  server_.on("/intensity", 200, R"({"data":[{"from":"2026-01-01T00:00Z","intensity":7}]})");
+  auto s = make("GB");
+  IntensityValue v = settle(*s);
+  EXPECT_FALSE(v.live);
+  EXPECT_DOUBLE_EQ(v.g_per_kwh, IntensityTable::embedded().lookup("GB")->g_per_kwh);
+  auto notes = s->notes();
+  EXPECT_THAT(notes, Contains(HasSubstr(
+                         "Live carbon intensity from carbonintensity.org.uk failed: regional "
+                         "(regionid 13): no regional 'data' list in the answer; national: no "
+                         "'forecast' field in the answer")));
+}
+
+TEST_F(IntensitySourceTest, GeolocationWithAWrongFieldTypeIsStillRead) {
+  env_.tz = "";
+  server_.on("/json", 200, R"({"bogon":"no","country":"DK","city":7,"region":"Zealand"})");
+  server_.on("/dataset/CO2Emis", 200, R"({"records":{"CO2Emission":5}})");
+  auto s = make();
+  IntensityValue v = settle(*s);
+  EXPECT_EQ(v.location, "Zealand, DK");
+  EXPECT_FALSE(v.live);
+  EXPECT_THAT(s->notes(), Contains(HasSubstr("DK2: no records in the answer")));
+}
+
 TEST_F(IntensitySourceTest, DenmarkBothPriceAreasAndPrognosis) {
   env_.tz = "Europe/Copenhagen";
   // Geolocation answers with no region, so both price areas are averaged.
@@ -590,6 +639,116 @@ TEST_F(IntensitySourceTest, DiskCacheSparesRepeatedRunsAndHoldsNoKey) {
     EXPECT_EQ(entry.path().string().find(kKey), std::string::npos);
   }
   fs::remove_all(dir);
+}
+
+// Writes `text` as the cache file of `key` under `dir`.
+void write_cache(const fs::path& dir, const std::string& key, const std::string& text) {
+  fs::create_directories(dir);
+  std::ofstream(dir / DiskCache::file_name(key)) << text;
+}
+
+nlohmann::json read_cache(const fs::path& dir, const std::string& key) {
+  std::ifstream in(dir / DiskCache::file_name(key));
+  return nlohmann::json::parse(in, nullptr, false);
+}
+
+TEST_F(IntensitySourceTest, CorruptCacheFilesAreIgnoredOnceAndRewritten) {
+  fs::path dir = fs::temp_directory_path() / ("ct_corrupt_cache_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  env_.cache_dir = dir.string();
+  env_.tz = "";
+  env_.vars["CARBONTRACKER_ELECTRICITYMAPS_API_KEY"] = kKey;
+  const std::string geo = "ipgeo|" + server_.url();
+  const std::string em = "electricitymaps|" + server_.url() + "|zone=DK";
+  const std::string stored = R"(","stored_unix_s":)" + std::to_string(kNow) + R"(,"value":)";
+  // A number where a string belongs, a string where a number belongs, a
+  // truncated file, and a key of the wrong type.
+  write_cache(dir, geo, R"({"key":")" + geo + stored + R"({"alpha2":"DK","address":5}})");
+  write_cache(dir, "current|" + em,
+              R"({"key":"current|)" + em + stored + R"({"g_per_kwh":"66","detail":"x"}})");
+  write_cache(dir, "forecast|" + em, R"({"key":"forecast|)" + em + R"(","stored_un)");
+  server_.on("/json", 200, R"({"city":"Odense","region":"South Denmark","country":"DK"})");
+  server_.on("/v3/carbon-intensity/latest", 200, em_latest("66", "DK-DK1"));
+  server_.on("/v3/carbon-intensity/forecast", 200,
+             R"({"forecast":[{"carbonIntensity":70,"datetime":"2026-01-01T00:00:00Z"}]})");
+  auto s = make();
+  IntensityValue v = settle(*s);
+  EXPECT_DOUBLE_EQ(v.g_per_kwh, 66);
+  EXPECT_TRUE(v.live);
+  EXPECT_EQ(v.location, "Odense, South Denmark, DK");
+  s->refresh_now();
+  ASSERT_TRUE(s->wait_for_cycles(2, 30));
+  std::vector<std::string> ignored;
+  for (const auto& n : s->notes())
+    if (n.rfind("Ignoring the corrupt cache file ", 0) == 0) ignored.push_back(n);
+  EXPECT_THAT(ignored, ::testing::UnorderedElementsAre(HasSubstr("(not a location)"),
+                                                       HasSubstr("(not an intensity reading)"),
+                                                       HasSubstr("(malformed JSON)")));
+  EXPECT_EQ(server_.count("/json"), 1);
+  EXPECT_EQ(read_cache(dir, geo)["value"]["address"], "Odense, South Denmark, DK");
+  EXPECT_EQ(read_cache(dir, "current|" + em)["value"]["g_per_kwh"], 66);
+  EXPECT_EQ(read_cache(dir, "forecast|" + em)["value"][0][2], 70);
+  fs::remove_all(dir);
+}
+
+TEST_F(IntensitySourceTest, DirectoryInPlaceOfACacheFileIsIgnoredOnce) {
+  fs::path dir = fs::temp_directory_path() / ("ct_dir_cache_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  env_.cache_dir = dir.string();
+  env_.vars["CARBONTRACKER_ELECTRICITYMAPS_API_KEY"] = kKey;
+  const std::string key = "current|electricitymaps|" + server_.url() + "|zone=DK-DK1";
+  fs::create_directories(dir / DiskCache::file_name(key));
+  write_cache(dir, "x", R"({"key":5,"stored_unix_s":0,"value":1})");
+  server_.on("/v3/carbon-intensity/latest", 200, em_latest("66", "DK-DK1"));
+  auto s = make("DK-DK1");
+  EXPECT_DOUBLE_EQ(settle(*s).g_per_kwh, 66);
+  s->refresh_now();
+  ASSERT_TRUE(s->wait_for_cycles(2, 30));
+  EXPECT_EQ(server_.count("/v3/carbon-intensity/latest"), 2);
+  int said = 0;
+  for (const auto& n : s->notes())
+    if (n.find("(not a regular file)") != std::string::npos) ++said;
+  EXPECT_EQ(said, 1);
+  EXPECT_FALSE(DiskCache(dir.string()).get("x", 0, 1e9));  // a key of the wrong type
+  std::string problem;
+  EXPECT_FALSE(DiskCache(dir.string()).get("x", 0, 1e9, &problem));
+  EXPECT_THAT(problem, HasSubstr("(missing or mistyped fields)"));
+  fs::remove_all(dir);
+}
+
+TEST_F(IntensitySourceTest, AnInternalErrorInACycleFallsBackSaysSoOnceAndDropsTheCache) {
+  fs::path dir = fs::temp_directory_path() / ("ct_error_cache_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  env_.cache_dir = dir.string();
+  env_.vars["CARBONTRACKER_ELECTRICITYMAPS_API_KEY"] = kKey;
+  server_.on("/v3/carbon-intensity/latest", 200, em_latest("131"));
+  std::atomic<int> cycles{0};
+  IntensityOptions o;
+  o.env = &env_;
+  o.clock = &clock_;
+  o.region = "DK-DK2";
+  o.cycle_hook = [&] {
+    if (++cycles <= 2) throw std::runtime_error("injected");
+  };
+  DetectingIntensitySource s(o);
+  ASSERT_TRUE(s.wait_for_cycles(1, 30));
+  IntensityValue v = s.current();
+  EXPECT_FALSE(v.live);
+  EXPECT_EQ(v.source, IntensityTable::embedded().lookup("DK-DK2")->describe() + " (offline table)");
+  s.refresh_now();
+  ASSERT_TRUE(s.wait_for_cycles(2, 30));
+  s.refresh_now();
+  ASSERT_TRUE(s.wait_for_cycles(3, 30));
+  v = s.current();
+  EXPECT_TRUE(v.live);
+  EXPECT_DOUBLE_EQ(v.g_per_kwh, 131);
+  int said = 0;
+  for (const auto& n : s.notes())
+    if (n.rfind("Live carbon intensity stopped after an internal error (injected): using the ",
+                0) == 0)
+      ++said;
+  EXPECT_EQ(said, 1);
+  EXPECT_FALSE(fs::exists(dir));  // the cache is no longer written
 }
 
 TEST_F(IntensitySourceTest, NoRequestBeforeTheStartDelayAndNoneIfStoppedSooner) {

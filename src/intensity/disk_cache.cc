@@ -30,17 +30,30 @@ std::string DiskCache::file_name(const std::string& key) {
 }
 
 std::optional<nlohmann::json> DiskCache::get(const std::string& key, double now_unix_s,
-                                             double ttl_s) const {
+                                             double ttl_s, std::string* problem) const {
   if (dir_.empty()) return std::nullopt;
-  std::ifstream in(std::filesystem::path(dir_) / file_name(key));
-  if (!in) return std::nullopt;
+  const std::filesystem::path path = std::filesystem::path(dir_) / file_name(key);
+  auto corrupt = [&](const char* why) -> std::optional<nlohmann::json> {
+    if (problem) *problem = fmt::format("{} ({})", path.string(), why);
+    return std::nullopt;
+  };
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) return std::nullopt;
+  if (!std::filesystem::is_regular_file(status)) return corrupt("not a regular file");
+  std::ifstream in(path);
+  if (!in) return corrupt("unreadable");
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("key", "") != key) return std::nullopt;
+  if (j.is_discarded()) return corrupt("malformed JSON");
+  if (!j.is_object()) return corrupt("not a JSON object");
+  auto k = j.find("key");
   auto t = j.find("stored_unix_s");
   auto v = j.find("value");
-  if (t == j.end() || !t->is_number() || v == j.end()) return std::nullopt;
+  if (k == j.end() || !k->is_string() || t == j.end() || !t->is_number() || v == j.end())
+    return corrupt("missing or mistyped fields");
+  if (k->get<std::string>() != key) return std::nullopt;  // another key with the same name
   double age = now_unix_s - t->get<double>();
-  if (age < 0 || age > ttl_s) return std::nullopt;
+  if (!(age >= 0 && age <= ttl_s)) return std::nullopt;
   return *v;
 }
 
@@ -56,7 +69,7 @@ bool DiskCache::put(const std::string& key, const nlohmann::json& value, double 
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return false;
     nlohmann::json j = {{"key", key}, {"stored_unix_s", now_unix_s}, {"value", value}};
-    out << j.dump() << '\n';
+    out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     out.flush();
     if (!out) {
       std::filesystem::remove(tmp, ec);

@@ -18,8 +18,11 @@ class DiskCache {
 
   // The value stored under `key` if it was stored at most `ttl_s` seconds
   // before `now_unix_s` (and not in the future). Misses on any read or parse
-  // error.
-  std::optional<nlohmann::json> get(const std::string& key, double now_unix_s, double ttl_s) const;
+  // error; then, if the file exists but is corrupt (not a regular file,
+  // malformed JSON, a missing or mistyped field), sets `*problem` to its path
+  // and why. Never throws on the file's content.
+  std::optional<nlohmann::json> get(const std::string& key, double now_unix_s, double ttl_s,
+                                    std::string* problem = nullptr) const;
   // Stores `value` under `key` with time `now_unix_s`. Returns false (and
   // leaves any older entry intact) if the directory or file cannot be written.
   bool put(const std::string& key, const nlohmann::json& value, double now_unix_s) const;

@@ -47,13 +47,28 @@ std::optional<json> parse_json(const std::string& body, std::string& error) {
   return j;
 }
 
+// The member `key` of the object `j`, or nullptr when `j` is not an object or
+// lacks it. Answers are untrusted: a const json is never indexed with [].
+const json* member(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+// The list at j[key], or nullptr when it is missing or not a list.
+const json* list_member(const json& j, const char* key) {
+  const json* m = member(j, key);
+  return m && m->is_array() ? m : nullptr;
+}
+
 // A finite, non-negative number at j[key], or an error naming the field.
 std::optional<double> intensity_field(const json& j, const char* key, std::string& error) {
-  if (!j.is_object() || !j.contains(key)) {
+  const json* m = member(j, key);
+  if (!m) {
     error = fmt::format("no '{}' field in the answer", key);
     return std::nullopt;
   }
-  const json& v = j[key];
+  const json& v = *m;
   if (v.is_null()) {
     error = fmt::format("'{}' is null", key);
     return std::nullopt;
@@ -66,8 +81,8 @@ std::optional<double> intensity_field(const json& j, const char* key, std::strin
 }
 
 std::string string_field(const json& j, const char* key) {
-  if (j.is_object() && j.contains(key) && j[key].is_string()) return j[key].get<std::string>();
-  return "";
+  const json* m = member(j, key);
+  return m && m->is_string() ? m->get<std::string>() : "";
 }
 
 template <typename T>
@@ -111,10 +126,10 @@ class ElectricityMaps : public LiveProvider {
     std::string error;
     auto j = parse_json(r.body, error);
     if (!j) return fail<std::vector<Segment>>(error);
-    if (!j->is_object() || !(*j)["forecast"].is_array())
-      return fail<std::vector<Segment>>("no 'forecast' list in the answer");
+    const json* list = list_member(*j, "forecast");
+    if (!list) return fail<std::vector<Segment>>("no 'forecast' list in the answer");
     std::vector<std::pair<double, double>> points;
-    for (const auto& p : (*j)["forecast"]) {
+    for (const auto& p : *list) {
       auto t = parse_iso_utc(string_field(p, "datetime"));
       auto v = intensity_field(p, "carbonIntensity", error);
       if (!t || !v) continue;
@@ -213,14 +228,14 @@ class CarbonIntensityUk : public LiveProvider {
   // The value of one {"from","to","intensity":{"forecast","actual"}} entry:
   // the measured value when present, else the forecast for the interval.
   static std::optional<double> entry_value(const json& e, std::string& error) {
-    if (!e.is_object() || !e.contains("intensity")) {
+    const json* in = member(e, "intensity");
+    if (!in) {
       error = "no 'intensity' in the answer";
       return std::nullopt;
     }
-    const json& in = e["intensity"];
     std::string ignored;
-    if (auto a = intensity_field(in, "actual", ignored)) return a;
-    return intensity_field(in, "forecast", error);
+    if (auto a = intensity_field(*in, "actual", ignored)) return a;
+    return intensity_field(*in, "forecast", error);
   }
   Fetched<IntensityReading> national(const std::string& path, Stopper* stopper) {
     HttpResponse r = get(path, stopper);
@@ -228,9 +243,9 @@ class CarbonIntensityUk : public LiveProvider {
     std::string error;
     auto j = parse_json(r.body, error);
     if (!j) return fail<IntensityReading>(error);
-    if (!j->is_object() || !(*j)["data"].is_array() || (*j)["data"].empty())
-      return fail<IntensityReading>("no 'data' list in the answer");
-    const json& e = (*j)["data"][0];
+    const json* data = list_member(*j, "data");
+    if (!data || data->empty()) return fail<IntensityReading>("no 'data' list in the answer");
+    const json& e = data->front();
     auto v = entry_value(e, error);
     if (!v) return fail<IntensityReading>(error);
     return {IntensityReading{*v, parse_iso_utc(string_field(e, "from")).value_or(0), "national"},
@@ -238,10 +253,10 @@ class CarbonIntensityUk : public LiveProvider {
   }
   // Regional answers put the region in data[0] (current) or data (forecast).
   static const json* region_object(const json& j) {
-    if (!j.is_object() || !j.contains("data")) return nullptr;
-    const json& d = j["data"];
-    if (d.is_array() && !d.empty() && d[0].is_object()) return &d[0];
-    if (d.is_object()) return &d;
+    const json* d = member(j, "data");
+    if (!d) return nullptr;
+    if (d->is_array() && !d->empty() && d->front().is_object()) return &d->front();
+    if (d->is_object()) return d;
     return nullptr;
   }
   Fetched<IntensityReading> regional(const Location&, const std::string& path, Stopper* stopper) {
@@ -251,9 +266,10 @@ class CarbonIntensityUk : public LiveProvider {
     auto j = parse_json(r.body, error);
     if (!j) return fail<IntensityReading>(error);
     const json* region = region_object(*j);
-    if (!region || !(*region)["data"].is_array() || (*region)["data"].empty())
+    const json* data = region ? list_member(*region, "data") : nullptr;
+    if (!data || data->empty())
       return fail<IntensityReading>("no regional 'data' list in the answer");
-    const json& e = (*region)["data"][0];
+    const json& e = data->front();
     auto v = entry_value(e, error);
     if (!v) return fail<IntensityReading>(error);
     std::string shortname = string_field(*region, "shortname");
@@ -270,9 +286,9 @@ class CarbonIntensityUk : public LiveProvider {
     const json* list = nullptr;
     if (regional) {
       const json* region = region_object(*j);
-      if (region && (*region)["data"].is_array()) list = &(*region)["data"];
-    } else if (j->is_object() && (*j)["data"].is_array()) {
-      list = &(*j)["data"];
+      if (region) list = list_member(*region, "data");
+    } else {
+      list = list_member(*j, "data");
     }
     if (!list) return fail<std::vector<Segment>>("no 'data' list in the answer");
     std::vector<Segment> out;
@@ -280,9 +296,8 @@ class CarbonIntensityUk : public LiveProvider {
       auto from = parse_iso_utc(string_field(e, "from"));
       auto to = parse_iso_utc(string_field(e, "to"));
       std::string ignored;
-      auto v = e.is_object() && e.contains("intensity")
-                   ? intensity_field(e["intensity"], "forecast", ignored)
-                   : std::nullopt;
+      const json* in = member(e, "intensity");
+      auto v = in ? intensity_field(*in, "forecast", ignored) : std::nullopt;
       if (from && to && v && *to > *from) out.push_back({*from, *to, *v});
     }
     if (out.empty()) return fail<std::vector<Segment>>("the forecast has no valid intervals");
@@ -318,9 +333,10 @@ class EnergiDataService : public LiveProvider {
       std::string error;
       auto j = parse_json(r.body, error);
       if (!j) return fail<IntensityReading>(area + ": " + error);
-      if (!j->is_object() || !(*j)["records"].is_array() || (*j)["records"].empty())
+      const json* records = list_member(*j, "records");
+      if (!records || records->empty())
         return fail<IntensityReading>(area + ": no records in the answer");
-      const json& rec = (*j)["records"][0];
+      const json& rec = records->front();
       auto v = intensity_field(rec, "CO2Emission", error);
       if (!v) return fail<IntensityReading>(area + ": " + error);
       sum += *v;
@@ -343,9 +359,9 @@ class EnergiDataService : public LiveProvider {
       std::string error;
       auto j = parse_json(r.body, error);
       if (!j) return fail<std::vector<Segment>>(area + ": " + error);
-      if (!j->is_object() || !(*j)["records"].is_array())
-        return fail<std::vector<Segment>>(area + ": no records in the answer");
-      for (const auto& rec : (*j)["records"]) {
+      const json* records = list_member(*j, "records");
+      if (!records) return fail<std::vector<Segment>>(area + ": no records in the answer");
+      for (const auto& rec : *records) {
         auto t = parse_iso_utc(string_field(rec, "Minutes5UTC"));
         auto v = intensity_field(rec, "CO2Emission", error);
         if (!t || !v) continue;
@@ -418,7 +434,9 @@ Fetched<Location> parse_geolocation(const std::string& body) {
   auto j = parse_json(body, error);
   if (!j) return fail<Location>(error);
   if (!j->is_object()) return fail<Location>("the answer is not a JSON object");
-  if (j->value("bogon", false)) return fail<Location>("the address is private (bogon)");
+  const json* bogon = member(*j, "bogon");
+  if (bogon && bogon->is_boolean() && bogon->get<bool>())
+    return fail<Location>("the address is private (bogon)");
   Location loc;
   loc.alpha2 = string_field(*j, "country");
   for (char& ch : loc.alpha2) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));

@@ -3,6 +3,7 @@
 // sources that fetch do so on their own thread and return the best value known.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,6 +52,9 @@ struct IntensityOptions {
   bool offline = false;
   double refresh_interval_s = 900;
   std::map<std::string, std::string> api_keys;
+  // For tests: called on the background thread at the start of each refresh
+  // cycle (an exception from it stands for an internal error).
+  std::function<void()> cycle_hook;
 };
 
 // The source the tracker uses. Defined by the intensity module.

@@ -69,11 +69,16 @@ bool split_timestamp(std::string_view line, std::string_view* message) {
   return true;
 }
 
+// A number: an infinity ("inf", or out of range) in a log is malformed, never
+// summed. "nan" is read, as the original reads it ("CO2eq: nan g" when no
+// intensity was known), and never summed either.
 std::optional<double> parse_double(std::string_view s) {
   s = trim(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return std::nullopt;
-  return parse_c_double(s);
+  auto v = parse_c_double(s);
+  if (v && std::isinf(*v)) return std::nullopt;
+  return v;
 }
 
 std::optional<long long> parse_int(std::string_view s) {
@@ -117,15 +122,40 @@ std::string_view strip_ct_prefix(std::string_view message) {
 
 constexpr std::string_view kComponentsFound = "The following components were found:";
 
+// Logs are untrusted: a value nested deeper than this is refused on reading,
+// so that nothing later (dump() recurses) can overflow the stack.
+constexpr int kMaxJsonDepth = 64;
+
+// The JSON value of `text`, or a discarded value when it is malformed, holds
+// a number out of range (1e999 reads as infinity) or is nested more than
+// kMaxJsonDepth deep. Never throws.
+nlohmann::json parse_log_json(std::string_view text) {
+  bool bad = false;
+  nlohmann::json j = nlohmann::json::parse(
+      text,
+      [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        if (depth > kMaxJsonDepth) bad = true;
+        if (event == nlohmann::json::parse_event_t::value && parsed.is_number_float() &&
+            !std::isfinite(parsed.get<double>()))
+          bad = true;
+        return !bad;
+      },
+      /*allow_exceptions=*/false);
+  if (bad) return nlohmann::json(nlohmann::json::value_t::discarded);
+  return j;
+}
+
 void apply_run_metadata(std::string_view json_text, RunInfo* info,
                         std::vector<std::string>* problems) {
-  nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j = parse_log_json(json_text);
   if (!j.is_object()) {
     problems->push_back("unreadable Run metadata line");
     return;
   }
   for (auto& [key, value] : j.items()) {
-    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    std::string text = value.is_string()
+                           ? value.get<std::string>()
+                           : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (key == "hostname")
       info->hostname = text;
     else if (key == "version")
@@ -466,7 +496,7 @@ std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std:
         return;
       }
     }
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    nlohmann::json j = parse_log_json(line);
     last_line_bad = !j.is_object();
     if (last_line_bad) {
       ++bad_lines;
@@ -480,7 +510,9 @@ std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std:
       run.info.hostname = str(j, "hostname");
       if (auto c = j.find("cluster"); c != j.end() && c->is_object())
         for (auto& [k, v] : c->items())
-          run.info.cluster[k] = v.is_string() ? v.get<std::string>() : v.dump();
+          run.info.cluster[k] =
+              v.is_string() ? v.get<std::string>()
+                            : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       run.info.has_metadata = !run.info.hostname.empty() || !run.info.cluster.empty();
       pue = num(j, "pue", 1.0);
       if (auto o = j.find("options"); o != j.end() && o->is_object()) {

@@ -124,6 +124,22 @@ TEST(ParseCli, WarningsGoToErr) {
                        ": binary data, not a carbontracker log; skipped\n");
 }
 
+TEST(ParseCli, ADeeplyNestedJsonlLineIsSkippedWithAWarning) {
+  ScratchDir dir;
+  std::string path = dir.file("1.1_2026-11-26T213553Z_carbontracker.jsonl");
+  write_jsonl_run(path, "node01", "123", 1.0, 100.0);
+  const size_t depth = 100000;
+  std::string deep = R"({"event":"run_start","hostname":"evil","cluster":{"x":)" +
+                     std::string(depth, '[') + std::string(depth, ']') + "}}\n";
+  write_file(path, deep + read_text(path));
+  CliRun r = parse({"--parse", dir.path(), "--format", "json"});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.err, "carbontracker: warning: " + path + ": 1 unreadable line(s) ignored\n");
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["logs"].size(), 1u) << r.out;
+  EXPECT_EQ(j["logs"][0]["run_metadata"]["hostname"], "node01") << r.out;
+}
+
 // A two-node Slurm job (one node writing JSONL, the other text logs), a
 // second job, and the original's logs without metadata.
 class ParseCliByJob : public ::testing::Test {

@@ -366,10 +366,11 @@ void accumulate(Aggregate& total, const LogResult& run) {
   const ConsumptionLog* c = chosen_consumption(run);
   if (!c) return;
   ++total.runs;
-  if (!std::isnan(c->energy_kwh)) total.energy_kwh += c->energy_kwh;
-  if (!std::isnan(c->co2eq_g)) total.co2eq_g += c->co2eq_g;
+  if (std::isfinite(c->energy_kwh)) total.energy_kwh += c->energy_kwh;
+  if (std::isfinite(c->co2eq_g)) total.co2eq_g += c->co2eq_g;
   if (!c->equivalents) return;
   for (const auto& eq : *c->equivalents) {
+    if (!std::isfinite(eq.second)) continue;
     auto it = std::find_if(total.equivalents.begin(), total.equivalents.end(),
                            [&](auto& e) { return e.first == eq.first; });
     if (it == total.equivalents.end())

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -277,6 +279,48 @@ TEST(ParserText, OriginalTestVectors) {
       "Actual consumption for 1 epoch(s):\n\tTime:\t0:02:22\n\tEnergy:\t0.009417 kWh\n"
       "\tCO2eq:\t0.960490 g\n\tThis is equivalent to:\n");
   expect_block(o.actual, 1, 142.0, 0.009417, 0.96049, Equivalents{});
+}
+
+TEST(ParserText, InfiniteNumbersAreMalformed) {
+  for (const char* bad : {"inf", "-inf", "Infinity", "1e999"}) {
+    OutputLogText o = parse_output_log_text(
+        std::string("Actual consumption for 1 epoch(s):\n\tTime:\t0:00:03\n\tEnergy:\t") + bad +
+        " kWh\n\tCO2eq:\t1.0 g\n");
+    EXPECT_FALSE(o.actual) << bad;
+    EXPECT_EQ(o.problems, std::vector<std::string>{"actual consumption block incomplete; ignored"})
+        << bad;
+  }
+  std::vector<std::string> problems;
+  auto run = parse_jsonl_text(
+      "{\"event\":\"run_start\",\"hostname\":\"h\"}\n"
+      "{\"event\":\"prediction\",\"epochs\":1,\"energy_kwh\":1e999,\"co2_g\":1}\n"
+      "{\"event\":\"epoch\",\"duration_s\":3}\n",
+      &problems);
+  ASSERT_TRUE(run);
+  EXPECT_FALSE(run->pred);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems[0], "1 unreadable line(s) ignored");
+
+  // "nan" is read, as the original writes it, but neither it nor an infinity
+  // that reached a result otherwise is ever summed.
+  OutputLogText o = parse_output_log_text(
+      "Actual consumption for 1 epoch(s):\n\tTime:\t0:00:03\n\tEnergy:\t1.5 kWh\n\tCO2eq:\tnan "
+      "g\n\tThis is equivalent to:\n\tinf km travelled by car\n");
+  ASSERT_TRUE(o.actual);
+  EXPECT_TRUE(std::isnan(o.actual->co2eq_g));
+  EXPECT_EQ(o.actual->equivalents, Equivalents{});
+  LogResult nan_run, inf_run;
+  nan_run.actual = o.actual;
+  inf_run.actual = ConsumptionLog{};
+  inf_run.actual->energy_kwh = std::numeric_limits<double>::infinity();
+  inf_run.actual->co2eq_g = 2;
+  inf_run.actual->equivalents =
+      Equivalents{{"km travelled by car", -std::numeric_limits<double>::infinity()}};
+  Aggregate a = aggregate({nan_run, inf_run});
+  EXPECT_EQ(a.runs, 2);
+  EXPECT_EQ(a.energy_kwh, 1.5);
+  EXPECT_EQ(a.co2eq_g, 2);
+  EXPECT_TRUE(a.equivalents.empty());
 }
 
 TEST(ParserText, AggregateSentenceVectors) {

@@ -129,9 +129,11 @@ nlohmann::json run_to_json(const RunResult& r) {
 }
 
 void write_json_file(const std::string& path, const nlohmann::json& record) {
+  // Arguments, paths and messages need not be valid UTF-8: such bytes are
+  // written as U+FFFD, never an exception (which would leave the .tmp file).
+  std::string text = record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "we");
-  std::string text = record.dump(2) + "\n";
   bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size();
   ok = f && (std::fclose(f) == 0) && ok;
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {

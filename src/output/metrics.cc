@@ -187,6 +187,7 @@ LiveMetrics::LiveMetrics(MetricsState initial, const LiveMetricsOptions& options
     MetricsServerOptions so;
     so.address = options.address;
     so.port = options.port;
+    so.say = say_;
     std::string error;
     server_ = MetricsServer::start(
         so, [this] { return text(); }, &error);

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <vector>
 
 namespace carbontracker {
@@ -112,6 +113,29 @@ MetricsServer::~MetricsServer() {
 }
 
 void MetricsServer::run() {
+  std::string what;
+  try {
+    serve();
+    return;
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown error";
+  }
+  // Refuse further connections rather than leave them queued unanswered.
+  shutdown(listen_fd_, SHUT_RDWR);
+  if (opt_.say) {
+    try {
+      opt_.say(fmt::format(
+          "The metrics server on port {} stopped after an internal error ({}): /metrics is no "
+          "longer served; the run goes on.",
+          port_, what));
+    } catch (...) {
+    }
+  }
+}
+
+void MetricsServer::serve() {
   std::vector<Connection> conns;
   std::vector<pollfd> fds;
   struct CloseAll {

@@ -23,6 +23,9 @@ struct MetricsServerOptions {
   int port = 0;                       // 0: any free port (tests)
   double connection_timeout_s = 5.0;  // per connection, request and answer together
   int max_connections = 64;           // more are accepted and closed at once
+  // Told once, from the server's thread, if the server stops after an
+  // internal error (an exception from body() or the standard library).
+  std::function<void(const std::string&)> say;
 };
 
 class MetricsServer {
@@ -41,7 +44,8 @@ class MetricsServer {
 
  private:
   MetricsServer() = default;
-  void run();
+  void run();    // serve() that never throws: it stops and says why
+  void serve();  // the poll loop
 
   MetricsServerOptions opt_;
   std::function<std::string()> body_;

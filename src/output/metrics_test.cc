@@ -1,6 +1,7 @@
 #include "output/metrics.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -12,9 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "carbontracker/tracker.h"
@@ -402,6 +405,28 @@ TEST(MetricsServer, AHungScraperDelaysNeitherOtherScrapersNorTheUpdates) {
     EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 6);
     close(fd);
   }
+}
+
+TEST(MetricsServer, AThrowingBodyStopsTheServerWhichSaysSoOnce) {
+  MetricsServerOptions so;
+  std::mutex mu;
+  std::vector<std::string> said;
+  so.say = [&](const std::string& m) {
+    std::lock_guard<std::mutex> lock(mu);
+    said.push_back(m);
+  };
+  std::string err;
+  auto s = MetricsServer::start(
+      so, []() -> std::string { throw std::runtime_error("render failed"); }, &err);
+  ASSERT_TRUE(s) << err;
+  EXPECT_EQ(request(s->port(), "GET /metrics HTTP/1.1\r\n\r\n"), "");
+  EXPECT_EQ(request(s->port(), "GET /metrics HTTP/1.1\r\n\r\n"), "");  // stopped: no answer
+  int port = s->port();
+  s.reset();  // joins the thread
+  EXPECT_EQ(said, std::vector<std::string>{fmt::format(
+                      "The metrics server on port {} stopped after an internal error (render "
+                      "failed): /metrics is no longer served; the run goes on.",
+                      port)});
 }
 
 TEST(MetricsServer, APortInUseOrABadAddressIsOneClearMessage) {

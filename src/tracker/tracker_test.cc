@@ -409,6 +409,29 @@ TEST(Tracker, EpochCallsOutOfOrderAreToleratedAndSaid) {
   EXPECT_EQ(t.result().messages.size(), 2u);
 }
 
+TEST(Tracker, AStrayEpochEndMakesNoEpochAndNoPrediction) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);  // prediction after the first epoch
+  Tracker t(o);
+  t.epoch_end();
+  t.epoch_end();
+  EXPECT_TRUE(t.result().epochs.empty());
+  EXPECT_FALSE(t.result().prediction);
+  EXPECT_EQ(t.result().messages,
+            std::vector<std::string>(2,
+                                     "epoch_end() was called without epoch_start(); it is "
+                                     "ignored."));
+  EXPECT_EQ(console.str().find("Predicted consumption"), std::string::npos) << console.str();
+  t.epoch_start();
+  pass_s(10);
+  t.epoch_end();
+  ASSERT_EQ(t.result().epochs.size(), 1u);
+  EXPECT_EQ(t.result().epochs[0].index, 1);
+  ASSERT_TRUE(t.result().prediction);
+  EXPECT_GT(t.result().prediction->energy_kwh, 0);
+}
+
 TEST(Tracker, UnwritableLogDirIsAClearError) {
   TempDir dir;
   std::ostringstream console;
