@@ -23,50 +23,6 @@ namespace {
 
 constexpr double kMicro = 1e-6;
 
-bool parse_u64(const char* s, size_t len, uint64_t* out) {
-  size_t i = 0;
-  while (i < len && (s[i] == ' ' || s[i] == '\t')) ++i;
-  size_t start = i;
-  uint64_t value = 0;
-  while (i < len && s[i] >= '0' && s[i] <= '9') {
-    unsigned digit = static_cast<unsigned>(s[i] - '0');
-    if (value > (UINT64_MAX - digit) / 10) return false;
-    value = value * 10 + digit;
-    ++i;
-  }
-  if (i == start) return false;
-  while (i < len && (s[i] == '\n' || s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) ++i;
-  if (i != len) return false;
-  *out = value;
-  return true;
-}
-
-std::string trim(std::string s) {
-  size_t end = s.find_last_not_of(" \t\r\n");
-  s.erase(end == std::string::npos ? 0 : end + 1);
-  size_t begin = s.find_first_not_of(" \t\r\n");
-  s.erase(0, begin == std::string::npos ? s.size() : begin);
-  return s;
-}
-
-int read_text(const FileReader& files, const std::string& path, std::string* out) {
-  char buf[256];
-  size_t len = 0;
-  int err = files.read(path.c_str(), buf, sizeof buf, &len);
-  if (err == 0) out->assign(buf, len);
-  return err;
-}
-
-// 0, an errno, or -1 for content that is not a non-negative integer.
-int read_u64(const FileReader& files, const char* path, uint64_t* value) {
-  char buf[32];
-  size_t len = 0;
-  int err = files.read(path, buf, sizeof buf, &len);
-  if (err != 0) return err;
-  if (len == sizeof buf || !parse_u64(buf, len, value)) return -1;
-  return 0;
-}
-
 std::string error_text(int err) { return err < 0 ? "no number in it" : std::strerror(err); }
 
 // hwmonN sorts by N (hwmon10 after hwmon9); other names after, by name.

@@ -74,53 +74,6 @@ bool parse_zone_id(const std::string& id, Zone* zone) {
   return true;
 }
 
-// Decimal digits with optional surrounding whitespace; false for anything else
-// (empty, signs, junk, overflow).
-bool parse_u64(const char* s, size_t len, uint64_t* out) {
-  size_t i = 0;
-  while (i < len && (s[i] == ' ' || s[i] == '\t')) ++i;
-  size_t start = i;
-  uint64_t value = 0;
-  while (i < len && s[i] >= '0' && s[i] <= '9') {
-    unsigned digit = static_cast<unsigned>(s[i] - '0');
-    if (value > (UINT64_MAX - digit) / 10) return false;
-    value = value * 10 + digit;
-    ++i;
-  }
-  if (i == start) return false;
-  while (i < len && (s[i] == '\n' || s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) ++i;
-  if (i != len) return false;
-  *out = value;
-  return true;
-}
-
-std::string trim(std::string s) {
-  size_t end = s.find_last_not_of(" \t\r\n");
-  s.erase(end == std::string::npos ? 0 : end + 1);
-  size_t begin = s.find_first_not_of(" \t\r\n");
-  s.erase(0, begin == std::string::npos ? s.size() : begin);
-  return s;
-}
-
-// Reads a small text file; returns errno or 0.
-int read_text(const FileReader& files, const std::string& path, std::string* out) {
-  char buf[256];
-  size_t len = 0;
-  int err = files.read(path.c_str(), buf, sizeof buf, &len);
-  if (err == 0) out->assign(buf, len);
-  return err;
-}
-
-// Reads a counter file: 0 on success, an errno, or -1 for unparsable content.
-int read_counter(const FileReader& files, const char* path, uint64_t* value) {
-  char buf[32];
-  size_t len = 0;
-  int err = files.read(path, buf, sizeof buf, &len);
-  if (err != 0) return err;
-  if (len == sizeof buf || !parse_u64(buf, len, value)) return -1;
-  return 0;
-}
-
 ZoneKind classify(const std::string& name) {
   if (name.rfind("package", 0) == 0) return ZoneKind::kPackage;
   if (name == "dram") return ZoneKind::kDram;
@@ -197,7 +150,7 @@ class RaplSensor : public Sensor {
         continue;
       }
       uint64_t value = 0;
-      int err = read_counter(*files_, paths_[i].c_str(), &value);
+      int err = read_u64(*files_, paths_[i].c_str(), &value);
       if (err == 0) {
         r.status = ReadStatus::kOk;
         r.counter = value;
@@ -319,7 +272,7 @@ ProbeResult probe_rapl(const ProbeContext& ctx, std::shared_ptr<const FileReader
   std::vector<Zone> readable;
   for (Zone& z : counted) {
     std::string path = join_path(z.dir, "energy_uj");
-    int err = read_counter(*files, path.c_str(), &z.energy_uj);
+    int err = read_u64(*files, path.c_str(), &z.energy_uj);
     if (err == EACCES || err == EPERM) {
       denied.push_back(path);
       continue;
@@ -329,7 +282,7 @@ ProbeResult probe_rapl(const ProbeContext& ctx, std::shared_ptr<const FileReader
                                          err < 0 ? "no counter value" : std::strerror(err)));
       continue;
     }
-    if (read_counter(*files, join_path(z.dir, "max_energy_range_uj").c_str(), &z.range_uj) != 0)
+    if (read_u64(*files, join_path(z.dir, "max_energy_range_uj").c_str(), &z.range_uj) != 0)
       z.range_uj = 0;
     readable.push_back(std::move(z));
   }
