@@ -57,7 +57,10 @@ for arch in "${arches[@]}"; do
 
   rm -rf "$stage" "$out/carbontracker-$version-$tag.whl"
   mkdir -p "$stage/carbontracker" "$stage/scripts"
-  cp python/carbontracker/*.py "$stage/carbontracker/"
+  # The package's modules, its subpackages (carbontracker.integrations) included.
+  (cd python && find carbontracker -name '*.py') | while read -r f; do
+    install -D -m 0644 "python/$f" "$stage/$f"
+  done
   if [ -f "$build/python/carbontracker/libcarbontracker.so" ]; then
     cp "$build/python/carbontracker/libcarbontracker.so" "$stage/carbontracker/"
   fi

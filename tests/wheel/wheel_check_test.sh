@@ -24,8 +24,9 @@ for arch in x86_64 aarch64; do
   wheel=$wheel_dir/carbontracker-$version-py3-none-manylinux_2_28_$arch.whl
   [ -f "$wheel" ] || fail "no $wheel: run bash scripts/build-wheel.sh"
   listing=$(unzip -l "$wheel")
-  for f in carbontracker/__init__.py carbontracker/tracker.py carbontracker/parser.py \
-           carbontracker/__main__.py carbontracker-$version.data/scripts/carbontracker \
+  # Every module of the package, subpackages included, the library and the command.
+  for f in $(cd "$here/../../python" && find carbontracker -name '*.py' | sort) \
+           carbontracker/libcarbontracker.so carbontracker-$version.data/scripts/carbontracker \
            carbontracker-$version.dist-info/METADATA carbontracker-$version.dist-info/WHEEL \
            carbontracker-$version.dist-info/RECORD; do
     grep -qE " $f\$" <<<"$listing" || fail "$arch: $f not in the wheel: $listing"
