@@ -11,10 +11,14 @@
 #include "energy/engine.h"
 #include "fakes/failing_file_reader.h"
 #include "fakes/fake_hwmon_tree.h"
+#include "fakes/sensor_probe_helpers.h"
 #include "sensors/sensor_table.h"
 
 namespace carbontracker {
 namespace {
+
+using testing::device_names;
+using testing::read_all;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -28,17 +32,6 @@ class HwmonTest : public ::testing::Test {
     env_.hwmon_root = root_.path();
     ctx_.env = &env_;
     ctx_.clock = &clock_;
-  }
-  static std::vector<std::string> names(const ProbeResult& r) {
-    std::vector<std::string> out;
-    if (r.sensor)
-      for (const SensorDevice& d : r.sensor->devices()) out.push_back(d.info.name);
-    return out;
-  }
-  static std::vector<Reading> read_all(Sensor& s) {
-    std::vector<Reading> out(s.devices().size());
-    s.read(out);
-    return out;
   }
   // A fresh start-up: the scan is made again.
   void rescan() { ctx_.hwmon_scan.reset(); }
@@ -56,7 +49,7 @@ TEST_F(HwmonTest, GraceTwoSocketsCountsTheGraceRailOncePerSocket) {
 
   ProbeResult cpu = probe_hwmon_grace(ctx_);
   ASSERT_TRUE(cpu.sensor) << cpu.unavailable_reason;
-  EXPECT_THAT(names(cpu), ElementsAre("grace:0", "grace:1"));
+  EXPECT_THAT(device_names(cpu), ElementsAre("grace:0", "grace:1"));
   const auto& devs = cpu.sensor->devices();
   EXPECT_EQ(devs[0].info.component, ComponentKind::kCpu);
   EXPECT_EQ(devs[0].info.provenance, Provenance::kMeasured);
@@ -74,7 +67,7 @@ TEST_F(HwmonTest, GraceTwoSocketsCountsTheGraceRailOncePerSocket) {
   // The module rails are the node figure, beside; the scan is not made again.
   ProbeResult node = probe_hwmon_node(ctx_);
   ASSERT_TRUE(node.sensor);
-  EXPECT_THAT(names(node), ElementsAre("module:0", "module:1"));
+  EXPECT_THAT(device_names(node), ElementsAre("module:0", "module:1"));
   EXPECT_EQ(node.sensor->devices()[0].info.component, ComponentKind::kNode);
   EXPECT_EQ(node.sensor->devices()[0].info.provenance, Provenance::kPlatformMeter);
   EXPECT_THAT(node.verbose_notes, IsEmpty());
@@ -89,7 +82,7 @@ TEST_F(HwmonTest, GraceWithoutTheGraceRailCountsCpuPlusSysIo) {
   testing::write_power_meter(root, 1, "SysIO Power Socket 0", 20, 50, /*in_device=*/false);
   ProbeResult cpu = probe_hwmon_grace(ctx_);
   ASSERT_TRUE(cpu.sensor);
-  EXPECT_THAT(names(cpu), ElementsAre("cpu:0", "sysio:0"));
+  EXPECT_THAT(device_names(cpu), ElementsAre("cpu:0", "sysio:0"));
   std::vector<Reading> r = read_all(*cpu.sensor);
   EXPECT_DOUBLE_EQ(r[0].power_w + r[1].power_w, 120.0);
   // No module rail, no other meter: no node figure, and nothing to say.
@@ -107,7 +100,7 @@ TEST_F(HwmonTest, X86PlatformMeterIsTheNodeNeverTheCpu) {
   EXPECT_EQ(cpu.unavailable_reason, "");
   ProbeResult node = probe_hwmon_node(ctx_);
   ASSERT_TRUE(node.sensor);
-  EXPECT_THAT(names(node), ElementsAre("meter:0"));
+  EXPECT_THAT(device_names(node), ElementsAre("meter:0"));
   const SensorDevice& d = node.sensor->devices()[0];
   EXPECT_EQ(d.info.component, ComponentKind::kNode);
   EXPECT_STREQ(provenance_name(d.info.provenance), "platform power meter");
@@ -122,7 +115,7 @@ TEST_F(HwmonTest, AmdgpuByPciAddressOnlyWithoutRocmSmi) {
   testing::write_amdgpu(root, 2, "0000:03:00.0", 95.5, /*input=*/true);
   ProbeResult gpu = probe_hwmon_amdgpu(ctx_);
   ASSERT_TRUE(gpu.sensor) << gpu.unavailable_reason;
-  EXPECT_THAT(names(gpu), ElementsAre("amdgpu:0", "amdgpu:1"));
+  EXPECT_THAT(device_names(gpu), ElementsAre("amdgpu:0", "amdgpu:1"));
   EXPECT_EQ(gpu.sensor->devices()[0].info.note, "PCI 0000:03:00.0");
   EXPECT_THAT(gpu.sensor->devices()[0].info.source, HasSubstr("power1_input"));
   EXPECT_EQ(gpu.sensor->devices()[1].info.note, "PCI 0000:c3:00.0");
@@ -145,7 +138,7 @@ TEST_F(HwmonTest, IntelGpuEnergyCounterWrapsAt2To63) {
   testing::write_intel_gpu(root_.path(), 1, "i915", "0000:04:00.0", 7);
   ProbeResult gpu = probe_hwmon_intel_gpu(ctx_);
   ASSERT_TRUE(gpu.sensor);
-  EXPECT_THAT(names(gpu), ElementsAre("xe:0", "i915:0"));
+  EXPECT_THAT(device_names(gpu), ElementsAre("xe:0", "i915:0"));
   const SensorDevice& d = gpu.sensor->devices()[0];
   EXPECT_EQ(d.kind, ReadingKind::kEnergyCounter);
   EXPECT_EQ(d.counter_range, kIntelGpuEnergyRangeUj);
@@ -226,7 +219,7 @@ TEST_F(HwmonTest, ClassLinksToOtherDevicesAreSkippedWithoutReadingThem) {
 
   ProbeResult node = probe_hwmon_node(ctx_);
   ASSERT_TRUE(node.sensor);
-  EXPECT_THAT(names(node), ElementsAre("meter:0"));
+  EXPECT_THAT(device_names(node), ElementsAre("meter:0"));
   ASSERT_EQ(node.verbose_notes.size(), 1u);
   EXPECT_THAT(node.verbose_notes[0],
               HasSubstr("hwmon0 (device coretemp.0), hwmon3 (device nvme0)"));

@@ -15,9 +15,13 @@
 #include "common/clock.h"
 #include "fakes/failing_file_reader.h"
 #include "fakes/fake_powercap_tree.h"
+#include "fakes/sensor_probe_helpers.h"
 
 namespace carbontracker {
 namespace {
+
+using testing::device_names;
+using testing::read_all;
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -38,17 +42,6 @@ class RaplTest : public ::testing::Test {
   }
   std::string zone(const std::string& rel) const { return root_ / rel; }
   ProbeResult probe() { return probe_rapl(ctx_); }
-  static std::vector<std::string> names(const ProbeResult& r) {
-    std::vector<std::string> out;
-    if (r.sensor)
-      for (const SensorDevice& d : r.sensor->devices()) out.push_back(d.info.name);
-    return out;
-  }
-  static std::vector<Reading> read_all(Sensor& s) {
-    std::vector<Reading> out(s.devices().size());
-    s.read(out);
-    return out;
-  }
 
   TempDir root_;
   Environment env_;
@@ -66,7 +59,7 @@ TEST_F(RaplTest, SingleSocketCountsPackageAndDramOnly) {
 
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor) << r.unavailable_reason;
-  EXPECT_THAT(names(r), ElementsAre("cpu:0", "dram:0"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0", "dram:0"));
   EXPECT_THAT(r.warnings, IsEmpty());
   const auto& devs = r.sensor->devices();
   EXPECT_EQ(devs[0].info.component, ComponentKind::kCpu);
@@ -100,7 +93,7 @@ TEST_F(RaplTest, TwoSocketsInNumericOrder) {
 
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("cpu:0", "dram:0", "cpu:1", "dram:1"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0", "dram:0", "cpu:1", "dram:1"));
   auto readings = read_all(*r.sensor);
   EXPECT_EQ(readings[0].counter, 10u);
   EXPECT_EQ(readings[1].counter, 20u);
@@ -123,7 +116,7 @@ TEST_F(RaplTest, SysfsLayoutWithTopLevelLinksCountsEachZoneOnce) {
 
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("cpu:0", "dram:0"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0", "dram:0"));
   EXPECT_EQ(r.sensor->devices()[1].info.source,
             "RAPL energy counter " + root_.path() + "/intel-rapl:0:1/energy_uj");
   auto readings = read_all(*r.sensor);
@@ -136,7 +129,7 @@ TEST_F(RaplTest, PsysAloneWhereNoPackageZone) {
 
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("psys:0"));
+  EXPECT_THAT(device_names(r), ElementsAre("psys:0"));
   EXPECT_EQ(read_all(*r.sensor)[0].counter, 77u);
   EXPECT_THAT(r.notes, Contains(HasSubstr("intel-rapl:0:0 (dram) not counted")));
 }
@@ -146,7 +139,7 @@ TEST_F(RaplTest, PsysIgnoredWherePackagesExist) {
   write_zone(zone("intel-rapl:1"), "psys", 2);
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("cpu:0"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0"));
   EXPECT_THAT(r.notes, Contains(HasSubstr("intel-rapl:1 (psys) not counted")));
 }
 
@@ -156,7 +149,7 @@ TEST_F(RaplTest, MmioTwinOfMsrZoneCountedOnce) {
 
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("cpu:0"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0"));
   EXPECT_THAT(r.sensor->devices()[0].info.source, HasSubstr("/intel-rapl:0/energy_uj"));
   EXPECT_THAT(r.notes, Contains(HasSubstr("intel-rapl-mmio:0 (package-0) is the same counter as "
                                           "intel-rapl:0")));
@@ -169,7 +162,7 @@ TEST_F(RaplTest, MmioZoneWithoutMsrTwinIsUsed) {
 
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("cpu:0", "cpu:1", "dram:1"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0", "cpu:1", "dram:1"));
   auto readings = read_all(*r.sensor);
   EXPECT_EQ(readings[1].counter, 200u);
   EXPECT_EQ(readings[2].counter, 300u);
@@ -179,7 +172,7 @@ TEST_F(RaplTest, MmioOnlyMachineUsesMmio) {
   write_zone(zone("intel-rapl-mmio:0"), "package-0", 9);
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("cpu:0"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0"));
 }
 
 TEST_F(RaplTest, MirroredDieCountersCountedOnce) {
@@ -191,7 +184,7 @@ TEST_F(RaplTest, MirroredDieCountersCountedOnce) {
 
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("cpu:0", "cpu:2"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0", "cpu:2"));
   EXPECT_THAT(r.notes, Contains(HasSubstr("intel-rapl:1 (package-0) mirrors intel-rapl:0")));
   EXPECT_THAT(r.notes, Contains(HasSubstr("intel-rapl:3 (package-1) mirrors intel-rapl:2")));
 }
@@ -201,7 +194,7 @@ TEST_F(RaplTest, EqualZeroCountersAreNotMirrors) {
   write_zone(zone("intel-rapl:1"), "package-1", 0);
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("cpu:0", "cpu:1"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0", "cpu:1"));
 }
 
 TEST_F(RaplTest, EqualCountersWithDifferentRangesAreNotMirrors) {
@@ -209,7 +202,7 @@ TEST_F(RaplTest, EqualCountersWithDifferentRangesAreNotMirrors) {
   write_zone(zone("intel-rapl:1"), "package-1", 500, 2000000);
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("cpu:0", "cpu:1"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0", "cpu:1"));
 }
 
 TEST_F(RaplTest, ManyPackagesWithMultiDigitIndices) {
@@ -226,7 +219,7 @@ TEST_F(RaplTest, ManyPackagesWithMultiDigitIndices) {
     expected.push_back("cpu:" + std::to_string(i));
     expected.push_back("dram:" + std::to_string(i));
   }
-  EXPECT_EQ(names(r), expected);
+  EXPECT_EQ(device_names(r), expected);
   auto readings = read_all(*r.sensor);
   EXPECT_EQ(readings[20].counter, 1010u);  // cpu:10
   EXPECT_EQ(readings[23].counter, 5011u);  // dram:11
@@ -241,7 +234,7 @@ TEST_F(RaplTest, IgnoresEntriesThatAreNotZones) {
   write_zone(zone("intel-rapl:0/intel-rapl:5:0"), "dram", 1);  // another package's index
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("cpu:0"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0"));
 }
 
 TEST_F(RaplTest, UnreadableRangeGivesZeroRange) {
@@ -331,7 +324,7 @@ TEST_F(RaplTest, ZoneWithoutCounterAtProbeIsSkipped) {
   write_file(zone("intel-rapl:1/energy_uj"), "garbage\n");
   ProbeResult r = probe();
   ASSERT_TRUE(r.sensor);
-  EXPECT_THAT(names(r), ElementsAre("cpu:0"));
+  EXPECT_THAT(device_names(r), ElementsAre("cpu:0"));
   EXPECT_THAT(r.notes, Contains(HasSubstr("intel-rapl:1 (package-1) skipped")));
 }
 
