@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
                       epoch.total_energy_j() * epochs * run.pue / 3.6e6,
                       epoch.total_co2_g() * epochs * run.pue,
                       150,
-                      ""};
+                      "",
+                      std::nullopt};
         w.prediction(c);
         run.prediction = c;
       }
@@ -105,7 +106,8 @@ int main(int argc, char** argv) {
                      run.energy_j(true) / 3.6e6,
                      run.co2_g(true),
                      run.co2_g(false) / (run.energy_j(false) / 3.6e6),
-                     ""};
+                     "",
+                     std::nullopt};
   run.actual = actual;
   run.finished = true;
   w.totals(run, t0 + total_s);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "carbontracker/uncertainty.h"
+
 namespace carbontracker {
 
 // Component kinds in the order the original prints them: GPU first, then CPU.
@@ -65,6 +67,9 @@ struct EpochRecord {
   std::vector<bool> missing;
   // Devices reported beside the totals (the node figure), not summed in them.
   std::vector<bool> beside;
+  // The epoch's energy (kWh) and CO2eq (g), with PUE, and their uncertainty;
+  // absent for figures read from logs written before intervals existed.
+  std::optional<Uncertainty> uncertainty;
 
   double total_energy_j() const;  // without PUE, devices beside the total left out
   double total_co2_g() const;     // without PUE, devices beside the total left out
@@ -78,6 +83,9 @@ struct Consumption {
   double co2_g = 0;         // with PUE
   double intensity_g_per_kwh = 0;  // the intensity behind co2_g (energy-weighted average)
   std::string intensity_note;      // e.g. "forecast" or "current value, no forecast available"
+  // Uncertainty of energy_kwh and co2_g (doc/uncertainty.md); absent for
+  // figures read from logs written before intervals existed.
+  std::optional<Uncertainty> uncertainty;
 };
 
 // Where this process stands in a distributed job (torchrun, Slurm, MPI).

@@ -44,8 +44,8 @@ RunResult scripted_run() {
     e.missing = {false, false};
     r.epochs.push_back(e);
   }
-  r.prediction = Consumption{5, 12.5, 0.0019889, 0.30161, 151.6503, "current value"};
-  r.actual = Consumption{3, 8.2, 0.00119321234567, 0.18095123456789, 151.6503, ""};
+  r.prediction = Consumption{5, 12.5, 0.0019889, 0.30161, 151.6503, "current value", std::nullopt};
+  r.actual = Consumption{3, 8.2, 0.00119321234567, 0.18095123456789, 151.6503, "", std::nullopt};
   r.finished = true;
   r.interrupted = true;
   r.messages = {"Training was interrupted before all 5 epochs were monitored."};

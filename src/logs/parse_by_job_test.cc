@@ -40,7 +40,7 @@ void write_node_run(const std::string& path, const std::string& host, const std:
   e.missing = {false};
   w.epoch(e, devs);
   r.epochs = {e};
-  r.actual = Consumption{1, 10.0, joules / 3.6e6, 0, 0, ""};
+  r.actual = Consumption{1, 10.0, joules / 3.6e6, 0, 0, "", std::nullopt};
   r.finished = true;
   w.totals(r, 1.7e9 + 10);
 }

@@ -62,7 +62,7 @@ void write_jsonl_run(const std::string& path, const std::string& host, const std
   w.run_start(m, devs, 1.58, 1.7e9);
   RunResult r;
   r.devices = devs;
-  r.actual = Consumption{1, 3.0, kwh, g, 100, ""};
+  r.actual = Consumption{1, 3.0, kwh, g, 100, "", std::nullopt};
   w.totals(r, 1.7e9 + 3);
 }
 

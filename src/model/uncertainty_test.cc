@@ -1,4 +1,4 @@
-#include "model/uncertainty.h"
+#include "carbontracker/uncertainty.h"
 
 #include <gtest/gtest.h>
 

@@ -52,8 +52,8 @@ RunResult scripted_run() {
     r.epochs.push_back(e);
   }
   double kwh = r.energy_j(false) * r.pue / 3.6e6;
-  r.prediction = Consumption{4, 80, 7300.0 * 4 * 1.5 / 3.6e6, 1.2, 200, ""};
-  r.actual = Consumption{3, 60, kwh, r.co2_g(true), 266.0, ""};
+  r.prediction = Consumption{4, 80, 7300.0 * 4 * 1.5 / 3.6e6, 1.2, 200, "", std::nullopt};
+  r.actual = Consumption{3, 60, kwh, r.co2_g(true), 266.0, "", std::nullopt};
   r.finished = true;
   return r;
 }

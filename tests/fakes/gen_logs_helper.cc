@@ -132,8 +132,9 @@ void write_run(const Args& a, int i, std::mt19937& rng) {
           "Region, DK. Defaulted to average carbon intensity for DK in 2023 of 151.65 gCO2/kWh.";
       std_log += ts(t) + msg + "\n";
       out_log += ts(t) + "CarbonTracker: " + msg + "\n";
-      ct::Consumption pred{a.epochs, total_s * a.epochs, total_j * kPue / 3.6e6 * a.epochs,
-                           0,        kIntensity,         ""};
+      ct::Consumption pred{a.epochs,    total_s * a.epochs, total_j * kPue / 3.6e6 * a.epochs,
+                           0,           kIntensity,         "",
+                           std::nullopt};
       pred.co2_g = pred.energy_kwh * kIntensity;
       out_log += ts(t) + "CarbonTracker: " +
                  block(fmt::format("Predicted consumption for {} epoch(s):", a.epochs),
@@ -143,7 +144,8 @@ void write_run(const Args& a, int i, std::mt19937& rng) {
       result.prediction = pred;
     }
   }
-  ct::Consumption actual{a.epochs, total_s, total_j * kPue / 3.6e6, 0, kIntensity, ""};
+  ct::Consumption actual{a.epochs, total_s,     total_j * kPue / 3.6e6, 0, kIntensity,
+                         "",       std::nullopt};
   actual.co2_g = actual.energy_kwh * kIntensity;
   result.actual = actual;
   result.finished = true;
