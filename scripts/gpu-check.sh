@@ -13,7 +13,10 @@
 #       marks its epochs and reads the driver's counter itself at each
 #       boundary (GPU_CHECK_EPOCHS=3 epochs of GPU_CHECK_EPOCH_SECONDS=6 s);
 #   (c) the cost of one read through the real driver (gpu_bench beside the
-#       binary, if there).
+#       binary, if there);
+#   (d) where the carbontracker Python package imports (e.g. a wheel installed
+#       with pip --target and PYTHONPATH): the library's API around a
+#       PyTorch loop next to the driver's counter, and the Lightning callback.
 # Everything printed is meant to be pasted into BENCHMARKS.md. About 2 minutes.
 # GPU_CHECK_FAKE=1 runs the same steps without a GPU (sleep instead of loads),
 # for testing this script against the fake NVML.
@@ -306,6 +309,107 @@ for e in rec["epochs"]:
 PY
 else
   echo "skipped: PyTorch with CUDA is not available here"
+fi
+
+# ------------------------------------------------------ (d) Python package
+say "(d) The Python package on the GPU: CarbonTracker in a PyTorch loop, the Lightning callback"
+if [ "$fake" != 1 ] && python3 -c 'import carbontracker.tracker, torch; assert torch.cuda.is_available()' 2>/dev/null; then
+  python3 - "$work" "$epochs" "$epoch_seconds" <<'PY'
+# (d1) the library's API around a PyTorch loop, each epoch's energy next to
+# the driver's counter read at the same boundaries; (d2) Lightning's
+# callback (carbontracker.integrations.lightning) on the GPU, with the
+# figures it logged.
+import os, sys, time
+import torch
+from carbontracker.tracker import CarbonTracker
+work, epochs, epoch_s = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+import carbontracker
+print("carbontracker package:", os.path.dirname(carbontracker.__file__))
+
+def driver_j():
+    try:
+        import pynvml
+        pynvml.nvmlInit()
+        return sum(pynvml.nvmlDeviceGetTotalEnergyConsumption(pynvml.nvmlDeviceGetHandleByIndex(i))
+                   for i in range(pynvml.nvmlDeviceGetCount())) / 1000.0
+    except Exception:
+        return float("nan")
+
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(4096, 8192), torch.nn.ReLU(), torch.nn.Linear(8192, 10)).cuda()
+opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+x = torch.randn(4096, 4096, device="cuda"); y = torch.randint(0, 10, (4096,), device="cuda")
+tracker = CarbonTracker(epochs=epochs, components="gpu", log_dir=os.path.join(work, "logs_d"), verbose=1)
+drv = []
+for e in range(epochs):
+    before = driver_j()
+    tracker.epoch_start()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < epoch_s:
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad(); loss.backward(); opt.step()
+    torch.cuda.synchronize()
+    tracker.epoch_end()
+    drv.append(driver_j() - before)
+tracker.stop()
+res = tracker.results
+print("| epoch | tracker GPU J | driver delta J | ratio |")
+print("|---|---|---|---|")
+for e, d in zip(res["epochs"], drv):
+    t = sum(dev["energy_j"] for dev in e["devices"] if dev["component"] == "gpu")
+    print(f"| {e['index']} | {t:.1f} | {d:.1f} | {t / d if d else float('nan'):.4f} |")
+for key in ("actual", "prediction"):
+    if res.get(key):
+        print(key, {k: v for k, v in res[key].items() if k != "uncertainty"})
+        if res[key].get("uncertainty"):
+            print(key, "uncertainty", res[key]["uncertainty"])
+
+try:
+    import lightning.pytorch as L
+except ImportError:
+    try:
+        import pytorch_lightning as L
+    except ImportError:
+        L = None
+if L is None:
+    print("(d2) skipped: no Lightning here")
+    sys.exit(0)
+from carbontracker.integrations.lightning import CarbonTrackerCallback
+
+class Capture(L.loggers.logger.Logger):
+    def __init__(self):
+        super().__init__(); self.rows = []
+    @property
+    def name(self): return "capture"
+    @property
+    def version(self): return 0
+    def log_hyperparams(self, *a, **k): pass
+    def log_metrics(self, metrics, step=None): self.rows.append(dict(metrics))
+
+class Net(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Linear(1024, 4096), torch.nn.ReLU(), torch.nn.Linear(4096, 10))
+    def training_step(self, batch, _):
+        xb, yb = batch
+        return torch.nn.functional.cross_entropy(self.net(xb), yb)
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=1e-3)
+
+data = torch.utils.data.TensorDataset(torch.randn(32768, 1024), torch.randint(0, 10, (32768,)))
+loader = torch.utils.data.DataLoader(data, batch_size=256)
+log = Capture()
+trainer = L.Trainer(max_epochs=epochs, accelerator="gpu", devices=1, logger=log,
+                    callbacks=[CarbonTrackerCallback(components="gpu", log_dir=os.path.join(work, "logs_d2"))],
+                    enable_progress_bar=False, enable_checkpointing=False, enable_model_summary=False)
+trainer.fit(Net(), loader)
+for row in log.rows:
+    row = {k: v for k, v in row.items() if k.startswith("carbontracker/") or k == "epoch"}
+    if row:
+        print("(d2) logged:", row)
+PY
+else
+  echo "skipped: the carbontracker Python package, PyTorch or CUDA is not available here"
 fi
 
 # ------------------------------------------------------------ (c) read cost
