@@ -95,7 +95,10 @@ def report_case(tmp, name, path, figures, expect_power):
     for p in pages[:1]:
         nonblank(os.path.join(out, p), (331, 468), f"{name}: PDF page {p}")
     shot = os.path.join(out, "html.png")
+    # A profile of its own: a Chromium already running on the default
+    # profile (another test run) would take the request over and exit.
     r = run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+             "--user-data-dir=" + os.path.join(out, "chromium-profile"),
              "--screenshot=" + shot, "--window-size=1000,1400",
              "file://" + os.path.join(out, "r.html")])
     check(os.path.exists(shot), f"{name}: chromium made no screenshot: {r.stderr[-500:]}")
