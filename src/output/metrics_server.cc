@@ -9,10 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <system_error>
 #include <vector>
 
 namespace carbontracker {
@@ -20,10 +22,16 @@ namespace carbontracker {
 namespace {
 
 constexpr size_t kMaxRequestBytes = 8192;
+constexpr size_t kMaxDrainBytes = 1 << 20;  // dropped after an answer before closing anyway
+constexpr double kDrainS = 2.0;             // at most, after an answer, to wait for the close
+constexpr double kAcceptBackoffMinS = 0.1;
+constexpr double kAcceptBackoffMaxS = 1.0;
 
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
+
+enum class Phase { kReading, kAnswering, kDraining };
 
 struct Connection {
   int fd = -1;
@@ -31,7 +39,9 @@ struct Connection {
   std::string in;
   std::string out;
   size_t sent = 0;
-  bool answering = false;
+  size_t drained = 0;
+  Phase phase = Phase::kReading;
+  bool silent() const { return phase == Phase::kReading && in.empty(); }
 };
 
 std::string response(int status, const char* reason, const std::string& content_type,
@@ -44,6 +54,26 @@ std::string response(int status, const char* reason, const std::string& content_
 }
 
 }  // namespace
+
+std::string MetricsServer::answer(const std::string& request) {
+  // Request line: METHOD SP TARGET SP VERSION
+  std::string line = request.substr(0, request.find_first_of("\r\n"));
+  size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
+  std::string method = line.substr(0, sp1);
+  std::string target =
+      sp1 == std::string::npos || sp2 <= sp1 ? "" : line.substr(sp1 + 1, sp2 - sp1 - 1);
+  std::string path = target.substr(0, target.find('?'));
+  bool head = method == "HEAD";
+  if (sp1 == std::string::npos || sp2 <= sp1)
+    return response(400, "Bad Request", "text/plain", "Bad request\n", false);
+  if (method != "GET" && !head)
+    return response(405, "Method Not Allowed", "text/plain", "Only GET and HEAD are served.\n",
+                    head);
+  if (path != "/metrics")
+    return response(404, "Not Found", "text/plain",
+                    "Not found: carbontracker serves /metrics only.\n", head);
+  return response(200, "OK", "text/plain; version=0.0.4; charset=utf-8", body_(), head);
+}
 
 std::unique_ptr<MetricsServer> MetricsServer::start(const MetricsServerOptions& options,
                                                     std::function<std::string()> body,
@@ -75,7 +105,7 @@ std::unique_ptr<MetricsServer> MetricsServer::start(const MetricsServerOptions& 
   if (fd < 0) return fail(fmt::format("Metrics endpoint: socket(): {}.", std::strerror(errno)));
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0 || listen(fd, 64) != 0) {
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0 || listen(fd, SOMAXCONN) != 0) {
     int e = errno;
     close(fd);
     std::string host = addr.ss_family == AF_INET6 ? "[" + options.address + "]" : options.address;
@@ -124,14 +154,17 @@ void MetricsServer::run() {
   }
   // Refuse further connections rather than leave them queued unanswered.
   shutdown(listen_fd_, SHUT_RDWR);
-  if (opt_.say) {
-    try {
-      opt_.say(fmt::format(
-          "The metrics server on port {} stopped after an internal error ({}): /metrics is no "
-          "longer served; the run goes on.",
-          port_, what));
-    } catch (...) {
-    }
+  tell(fmt::format(
+      "The metrics server on port {} stopped after an internal error ({}): /metrics is no "
+      "longer served; the run goes on.",
+      port_, what));
+}
+
+void MetricsServer::tell(const std::string& message) {
+  if (!opt_.say) return;
+  try {
+    opt_.say(message);
+  } catch (...) {
   }
 }
 
@@ -145,39 +178,61 @@ void MetricsServer::serve() {
         if (c.fd >= 0) close(c.fd);
     }
   } close_all{conns};
+  double accept_resume_s = 0;  // the listening socket is polled again from then
+  double accept_backoff_s = kAcceptBackoffMinS;
+  bool told_accept = false;
+  auto erase_closed = [&](double now) {
+    size_t before = conns.size();
+    conns.erase(
+        std::remove_if(conns.begin(), conns.end(), [](const Connection& c) { return c.fd < 0; }),
+        conns.end());
+    // A descriptor came free: accepting may work again.
+    if (conns.size() < before) accept_resume_s = std::min(accept_resume_s, now);
+  };
   for (;;) {
     double now = now_s();
     // Connections past their deadline are closed unanswered (or half answered).
-    for (size_t i = 0; i < conns.size();) {
-      if (now >= conns[i].deadline_s) {
-        close(conns[i].fd);
-        conns.erase(conns.begin() + static_cast<long>(i));
-      } else {
-        ++i;
+    for (Connection& c : conns) {
+      if (now >= c.deadline_s) {
+        close(c.fd);
+        c.fd = -1;
       }
     }
+    erase_closed(now);
+    bool listening = now >= accept_resume_s;
     fds.clear();
     fds.push_back({wake_[0], POLLIN, 0});
-    fds.push_back({listen_fd_, POLLIN, 0});
-    double next_deadline = now + 60;
+    fds.push_back({listening ? listen_fd_ : -1, POLLIN, 0});  // poll() skips fd -1
+    double next_deadline = listening ? now + 60 : accept_resume_s;
     for (const Connection& c : conns) {
-      fds.push_back({c.fd, static_cast<short>(c.answering ? POLLOUT : POLLIN), 0});
+      fds.push_back({c.fd, static_cast<short>(c.phase == Phase::kAnswering ? POLLOUT : POLLIN), 0});
       next_deadline = std::min(next_deadline, c.deadline_s);
     }
     int timeout_ms = static_cast<int>((next_deadline - now) * 1000) + 1;
     int ready = poll(fds.data(), fds.size(), timeout_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
-      return;
+      throw std::system_error(errno, std::generic_category(), "poll()");
     }
     if (fds[0].revents) return;  // stop
     now = now_s();
     // Each connection's state changes in place; closed ones are marked fd -1.
     for (size_t i = 0; i < conns.size(); ++i) {
       Connection& c = conns[i];
-      short rev = fds[i + 2].revents;
-      if (!rev) continue;
-      if (!c.answering) {
+      if (!fds[i + 2].revents) continue;
+      if (c.phase == Phase::kDraining) {
+        // The answer is out; drop what the client still sends until it closes.
+        char buf[4096];
+        ssize_t n = read(c.fd, buf, sizeof buf);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        if (n > 0) c.drained += static_cast<size_t>(n);
+        if (n <= 0 || c.drained > kMaxDrainBytes) {
+          close(c.fd);
+          c.fd = -1;
+        }
+        continue;
+      }
+      if (c.phase == Phase::kReading) {
         char buf[2048];
         ssize_t n = read(c.fd, buf, sizeof buf);
         if (n <= 0) {
@@ -192,53 +247,69 @@ void MetricsServer::serve() {
         if (end == std::string::npos) {
           if (c.in.size() > kMaxRequestBytes) {
             c.out = response(431, "Request Header Fields Too Large", "text/plain", "", false);
-            c.answering = true;
+            c.phase = Phase::kAnswering;
           }
           continue;
         }
-        // Request line: METHOD SP TARGET SP VERSION
-        std::string line = c.in.substr(0, c.in.find_first_of("\r\n"));
-        size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
-        std::string method = line.substr(0, sp1);
-        std::string target =
-            sp1 == std::string::npos || sp2 <= sp1 ? "" : line.substr(sp1 + 1, sp2 - sp1 - 1);
-        std::string path = target.substr(0, target.find('?'));
-        bool head = method == "HEAD";
-        if (sp1 == std::string::npos || sp2 <= sp1)
-          c.out = response(400, "Bad Request", "text/plain", "Bad request\n", false);
-        else if (method != "GET" && !head)
-          c.out = response(405, "Method Not Allowed", "text/plain",
-                           "Only GET and HEAD are served.\n", head);
-        else if (path != "/metrics")
-          c.out = response(404, "Not Found", "text/plain",
-                           "Not found: carbontracker serves /metrics only.\n", head);
-        else
-          c.out = response(200, "OK", "text/plain; version=0.0.4; charset=utf-8", body_(), head);
-        c.answering = true;
+        c.out = answer(c.in);
+        c.phase = Phase::kAnswering;
       }
-      if (c.answering && c.fd >= 0) {
+      if (c.phase == Phase::kAnswering) {
         ssize_t n = send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-        if (n > 0) c.sent += static_cast<size_t>(n);
-        if (n <= 0 || c.sent == c.out.size()) {
+        if (n <= 0) {
           close(c.fd);
           c.fd = -1;
+          continue;
+        }
+        c.sent += static_cast<size_t>(n);
+        if (c.sent == c.out.size()) {
+          // A FIN after the answer; closing with unread input would send an
+          // RST instead, which may discard the answer on the client's side.
+          shutdown(c.fd, SHUT_WR);
+          c.phase = Phase::kDraining;
+          c.deadline_s = std::min(c.deadline_s, now + kDrainS);
+          c.in.clear();
+          c.out.clear();
         }
       }
     }
-    for (size_t i = 0; i < conns.size();) {
-      if (conns[i].fd < 0)
-        conns.erase(conns.begin() + static_cast<long>(i));
-      else
-        ++i;
-    }
-    if (fds[1].revents & POLLIN) {
+    erase_closed(now);
+    if (listening && (fds[1].revents & POLLIN)) {
       for (;;) {
+        ++accept_calls_;
         int cfd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0) break;
+        if (cfd < 0) {
+          int e = errno;
+          if (e == EINTR || e == ECONNABORTED || e == EPROTO) continue;  // that one is gone
+          if (e == EAGAIN || e == EWOULDBLOCK) break;
+          // Out of descriptors or memory: the connection stays queued and the
+          // listening socket readable, so poll() would wake at once again.
+          ++accept_failures_;
+          accept_resume_s = now + accept_backoff_s;
+          accept_backoff_s = std::min(accept_backoff_s * 2, kAcceptBackoffMaxS);
+          if (!told_accept) {
+            told_accept = true;
+            tell(fmt::format(
+                "The metrics server on port {} cannot accept connections: accept(): {}. It "
+                "tries again every second at most; raise the limit on open files (ulimit -n) if "
+                "this lasts.",
+                port_, std::strerror(e)));
+          }
+          break;
+        }
+        accept_backoff_s = kAcceptBackoffMinS;
         if (static_cast<int>(conns.size()) >= opt_.max_connections) {
-          close(cfd);
-          continue;
+          // The oldest connection that has sent nothing gives way (conns is
+          // in accept order); if every one has sent something, the new one does.
+          auto silent = std::find_if(conns.begin(), conns.end(),
+                                     [](const Connection& c) { return c.silent(); });
+          if (silent == conns.end()) {
+            close(cfd);
+            continue;
+          }
+          close(silent->fd);
+          conns.erase(silent);
         }
         int one = 1;
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

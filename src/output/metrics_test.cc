@@ -25,6 +25,7 @@
 #include "energy/sampler.h"
 #include "fakes/fake_powercap_tree.h"
 #include "output/metrics_server.h"
+#include "output/metrics_test_http.h"
 
 namespace carbontracker {
 namespace {
@@ -306,146 +307,7 @@ TEST(LiveMetrics, TextfileWriteErrorIsSaidOnceAndTheFiguresGoOn) {
   EXPECT_EQ(said.size(), 1u);
 }
 
-// --- the HTTP endpoint -------------------------------------------------------
-
-int connect_to(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Reads until the peer closes or timeout_s passes; returns what came.
-std::string read_all(int fd, double timeout_s) {
-  std::string out;
-  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-  for (;;) {
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    end - std::chrono::steady_clock::now())
-                                    .count());
-    if (left <= 0) break;
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, left) <= 0) break;
-    char buf[4096];
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
-std::string request(int port, const std::string& req, double timeout_s = 5) {
-  int fd = connect_to(port);
-  if (fd < 0) return "";
-  [[maybe_unused]] ssize_t n = write(fd, req.data(), req.size());
-  std::string r = read_all(fd, timeout_s);
-  close(fd);
-  return r;
-}
-
-std::string body_of(const std::string& response) {
-  size_t p = response.find("\r\n\r\n");
-  return p == std::string::npos ? "" : response.substr(p + 4);
-}
-
-TEST(MetricsServer, ServesMetricsOnlyAndAnswersOthersWithTheirStatus) {
-  MetricsServerOptions so;
-  std::string err;
-  auto s = MetricsServer::start(
-      so, [] { return std::string("x 1\n"); }, &err);
-  ASSERT_TRUE(s) << err;
-  ASSERT_GT(s->port(), 0);
-  std::string r = request(s->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r;
-  EXPECT_NE(r.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"),
-            std::string::npos);
-  EXPECT_NE(r.find("Content-Length: 4\r\n"), std::string::npos);
-  EXPECT_EQ(body_of(r), "x 1\n");
-  EXPECT_EQ(body_of(request(s->port(), "GET /metrics?name[]=x HTTP/1.0\r\n\r\n")), "x 1\n");
-  r = request(s->port(), "HEAD /metrics HTTP/1.1\r\n\r\n");
-  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u);
-  EXPECT_EQ(body_of(r), "");
-  EXPECT_EQ(request(s->port(), "GET / HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404", 0), 0u);
-  EXPECT_EQ(request(s->port(), "GET /metricsx HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404", 0), 0u);
-  EXPECT_EQ(request(s->port(), "POST /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405", 0), 0u);
-  EXPECT_EQ(request(s->port(), "garbage\r\n\r\n").rfind("HTTP/1.1 400", 0), 0u);
-}
-
-TEST(MetricsServer, AHungScraperDelaysNeitherOtherScrapersNorTheUpdates) {
-  MetricsServerOptions so;
-  so.connection_timeout_s = 3.0;
-  std::string err;
-  std::atomic<int> version{0};
-  auto s = MetricsServer::start(
-      so, [&] { return "v " + std::to_string(version.load()) + "\n"; }, &err);
-  ASSERT_TRUE(s) << err;
-  // Hung scrapers: connect and send nothing (or half a request).
-  std::vector<int> hung;
-  for (int i = 0; i < 5; ++i) hung.push_back(connect_to(s->port()));
-  [[maybe_unused]] ssize_t n = write(hung[0], "GET /metr", 9);
-  for (int i = 1; i <= 3; ++i) {
-    version = i;
-    auto t0 = std::chrono::steady_clock::now();
-    std::string r = request(s->port(), "GET /metrics HTTP/1.1\r\n\r\n", 2.9);
-    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    EXPECT_EQ(body_of(r), "v " + std::to_string(i) + "\n");
-    // A server that waited on a hung connection would answer at its deadline (3 s).
-    EXPECT_LT(took, 1.5) << "a scrape waited on the hung connections";
-  }
-  // The hung connections are closed at their deadline (read returns 0).
-  for (int fd : hung) {
-    auto t0 = std::chrono::steady_clock::now();
-    EXPECT_EQ(read_all(fd, 8), "");
-    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 6);
-    close(fd);
-  }
-}
-
-TEST(MetricsServer, AThrowingBodyStopsTheServerWhichSaysSoOnce) {
-  MetricsServerOptions so;
-  std::mutex mu;
-  std::vector<std::string> said;
-  so.say = [&](const std::string& m) {
-    std::lock_guard<std::mutex> lock(mu);
-    said.push_back(m);
-  };
-  std::string err;
-  auto s = MetricsServer::start(
-      so, []() -> std::string { throw std::runtime_error("render failed"); }, &err);
-  ASSERT_TRUE(s) << err;
-  EXPECT_EQ(request(s->port(), "GET /metrics HTTP/1.1\r\n\r\n"), "");
-  EXPECT_EQ(request(s->port(), "GET /metrics HTTP/1.1\r\n\r\n"), "");  // stopped: no answer
-  int port = s->port();
-  s.reset();  // joins the thread
-  EXPECT_EQ(said, std::vector<std::string>{fmt::format(
-                      "The metrics server on port {} stopped after an internal error (render "
-                      "failed): /metrics is no longer served; the run goes on.",
-                      port)});
-}
-
-TEST(MetricsServer, APortInUseOrABadAddressIsOneClearMessage) {
-  std::string err;
-  auto first = MetricsServer::start(
-      {}, [] { return std::string(); }, &err);
-  ASSERT_TRUE(first) << err;
-  MetricsServerOptions so;
-  so.port = first->port();
-  EXPECT_FALSE(MetricsServer::start(
-      so, [] { return std::string(); }, &err));
-  EXPECT_NE(err.find("127.0.0.1:" + std::to_string(so.port)), std::string::npos) << err;
-  EXPECT_NE(err.find("Address already in use"), std::string::npos) << err;
-  EXPECT_NE(err.find("--metrics-port"), std::string::npos) << err;
-  so.address = "localhost:x";
-  EXPECT_FALSE(MetricsServer::start(
-      so, [] { return std::string(); }, &err));
-  EXPECT_NE(err.find("'localhost:x'"), std::string::npos) << err;
-}
+using namespace metrics_test;  // NOLINT: connect_to, request, body_of
 
 // A free loopback port (bound and released: another program could take it in
 // between, which a test run on loopback does not expect).

@@ -34,7 +34,8 @@ def scenario(name, extra):
     started = time.monotonic()
     job = subprocess.Popen(["mpirun", "-n", "2", "--allow-run-as-root", "--oversubscribe",
                             program, sync, logs, str(EPOCHS)] + extra,
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           start_new_session=True)
     truth, out = run_job(world, job, sync, EPOCHS, 1.0, 60)
     print(f"--- {name}: {time.monotonic() - started:.1f} s, truth {truth:.3f} J\n{out}", flush=True)
     check(job.returncode == 0, f"{name}: mpirun succeeded (exit {job.returncode})")

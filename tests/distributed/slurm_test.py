@@ -48,9 +48,38 @@ def near(value, truth):
 
 
 class Cluster:
+    """munged, slurmctld and two slurmd, as a context manager: every daemon
+    started is stopped on every path, also when starting the others fails
+    (then, and when the body fails, what each daemon logged is printed).
+
+    CT_SLURM_TEST_BREAK=slurmd starts the node daemons under a node name the
+    configuration lacks, so that they exit at once: the test's own check that
+    a failed start leaves no daemon running."""
+
     def __init__(self, base):
         self.base = base
-        self.procs = []
+        self.procs = []  # (name, Popen), in start order
+        self.logs = {}   # name -> the daemon's own log file
+
+    def __enter__(self):
+        try:
+            self._start_all()
+        except BaseException:
+            self.report()
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is not None:
+                self.report()
+        finally:
+            self.stop()
+        return False
+
+    def _start_all(self):
+        base = self.base
         os.makedirs(os.path.join(base, "state"))
         for n in POWERS:
             os.makedirs(os.path.join(base, "spool", n))
@@ -62,8 +91,8 @@ class Cluster:
         sock = os.path.join(base, "munge.sock")
         self.start(["munged", "-F", "--force", f"--socket={sock}", f"--key-file={key}",
                     f"--pid-file={base}/munged.pid", f"--log-file={base}/munged.log",
-                    f"--seed-file={base}/munged.seed"], "munged")
-        wait_for(lambda: os.path.exists(sock), 10, "munged's socket")
+                    f"--seed-file={base}/munged.seed"], "munged", f"{base}/munged.log")
+        self.wait(lambda: os.path.exists(sock), 10, "munged's socket")
         host = socket.gethostname().split(".")[0]
         ctld_port, p0, p1 = free_port(), free_port(), free_port()
         self.conf = os.path.join(base, "slurm.conf")
@@ -95,23 +124,52 @@ NodeName=n[0-1] NodeHostname={host} NodeAddr=127.0.0.1 Port=[{p0},{p1}] CPUs=2 S
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 """)
         os.environ["SLURM_CONF"] = self.conf
-        self.start(["slurmctld", "-D", "-f", self.conf], "slurmctld")
+        self.start(["slurmctld", "-D", "-f", self.conf], "slurmctld", f"{base}/slurmctld.log")
+        broken = os.environ.get("CT_SLURM_TEST_BREAK") == "slurmd"
         for n in POWERS:
-            self.start(["slurmd", "-D", "-N", n, "-f", self.conf], f"slurmd.{n}")
+            node = "no-such-node" if broken else n
+            self.start(["slurmd", "-D", "-N", node, "-f", self.conf], f"slurmd.{n}",
+                       f"{base}/slurmd.{node}.log")
 
         def idle():
             p = subprocess.run(["sinfo", "-h", "-o", "%T %D"], capture_output=True, text=True)
             return p.stdout.split() == ["idle", "2"]
-        wait_for(idle, 60, "two idle Slurm nodes")
+        self.wait(idle, 60, "two idle Slurm nodes")
+        self.up = True
 
-    def start(self, cmd, name):
-        out = open(os.path.join(self.base, name + ".out"), "w")
-        self.procs.append(subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT))
+    def start(self, cmd, name, log):
+        self.logs[name] = log
+        with open(os.path.join(self.base, name + ".out"), "w") as out:
+            self.procs.append((name, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)))
+
+    def wait(self, pred, timeout_s, what):
+        """wait_for, failing at once when a daemon has exited."""
+        def ready():
+            for name, p in self.procs:
+                if p.poll() is not None:
+                    raise RuntimeError(f"{name} exited with status {p.returncode} while waiting "
+                                       f"for {what}; its output and log follow")
+            return pred()
+        wait_for(ready, timeout_s, what)
+
+    def report(self):
+        for name, p in self.procs:
+            state = "running" if p.poll() is None else f"exited with status {p.returncode}"
+            print(f"--- {name} ({state}):", flush=True)
+            for path in (os.path.join(self.base, name + ".out"), self.logs.get(name)):
+                if path and os.path.exists(path):
+                    with open(path, errors="replace") as f:
+                        tail = f.read()[-4000:]
+                    print(f"{os.path.basename(path)}:\n{tail}", flush=True)
 
     def stop(self):
-        for p in reversed(self.procs):
-            p.terminate()
-        for p in reversed(self.procs):
+        if getattr(self, "up", False):
+            # Jobs still running (a failed test) end with the daemons.
+            subprocess.run(["scancel", "--partition=debug"], capture_output=True, timeout=30)
+        for _, p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+        for _, p in reversed(self.procs):
             try:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -129,11 +187,18 @@ def serve(name, cmd):
     base = os.path.join(workdir, name)
     sync, logs = os.path.join(base, "sync"), os.path.join(base, "logs")
     os.makedirs(sync)
-    worlds = {n: World(helper, os.path.join(base, n), package_w=w) for n, w in POWERS.items()}
-    env = dict(os.environ, PYTHONPATH=pythonpath, CARBONTRACKER_OFFLINE="1")
-    started = time.monotonic()
-    job = subprocess.Popen([c.format(base=base, sync=sync, logs=logs) for c in cmd], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worlds = {}
+    try:
+        for n, w in POWERS.items():
+            worlds[n] = World(helper, os.path.join(base, n), package_w=w)
+        env = dict(os.environ, PYTHONPATH=pythonpath, CARBONTRACKER_OFFLINE="1")
+        started = time.monotonic()
+        job = subprocess.Popen([c.format(base=base, sync=sync, logs=logs) for c in cmd], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except BaseException:
+        for w in worlds.values():
+            w.close()
+        raise
     try:
         truths = run_epochs(list(worlds.values()), sync, EPOCHS, 1.5,
                             alive=lambda: job.poll() is None, readers=("_0", "_1"))
@@ -182,8 +247,7 @@ def check_job(name, logs, truth):
 base = os.path.join(workdir, "cluster")
 shutil.rmtree(workdir, ignore_errors=True)
 os.makedirs(base)
-cluster = Cluster(base)
-try:
+with Cluster(base):
     # srun: one wrapper per task.
     task = os.path.join(here, "slurm_task.py")
     rc, out, truth, sync, logs = serve("srun", [
@@ -240,6 +304,4 @@ try:
     j = parse_by_job(logs)
     check(any(w.startswith(f"job {job} step 0: 1 node of 2 has logs") for w in j["warnings"]),
           f"sbatch: a node's logs missing is said: {j['warnings']}")
-finally:
-    cluster.stop()
 print("slurm tests passed")

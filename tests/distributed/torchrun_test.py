@@ -45,7 +45,7 @@ def scenario(name, policy, wrapper):
                "--json", os.path.join(base, "wrapper.json")] + cmd
     started = time.monotonic()
     job = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
+                           text=True, start_new_session=True)
     truth, out = run_job(world, job, sync, EPOCHS, 1.5, 120)
     print(f"--- {name}: {time.monotonic() - started:.1f} s, truth {truth:.3f} J", flush=True)
     print(out, flush=True)

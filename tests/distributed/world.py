@@ -104,17 +104,31 @@ def env_for(world, extra=None):
     return env
 
 
+def kill_job(job):
+    """Kills a launcher and, when it leads its own process group (started
+    with start_new_session=True), every rank and daemon it started: a killed
+    mpirun or torchrun leaves its ranks running otherwise."""
+    try:
+        if os.getpgid(job.pid) == job.pid:
+            os.killpg(job.pid, signal.SIGKILL)
+            return
+    except ProcessLookupError:
+        return
+    if job.poll() is None:
+        job.kill()
+
+
 def run_job(world, job, sync_dir, epochs, seconds, timeout_s):
     """Drives the world's epochs while the job (a Popen with stdout piped)
-    runs, then waits for it; on any failure prints its output and the ranks'
-    stdout_/stderr_ files in sync_dir before raising. Closes the world.
+    runs, then waits for it; on any failure kills it (kill_job) and prints
+    its output and the ranks' stdout_/stderr_ files in sync_dir before
+    raising. Closes the world.
     Returns (truth in J, the job's output)."""
     try:
         truth = world.run_epochs(sync_dir, epochs, seconds, alive=lambda: job.poll() is None)
         out, _ = job.communicate(timeout=timeout_s)
-    except Exception:
-        if job.poll() is None:
-            job.kill()
+    except BaseException:
+        kill_job(job)
         print(job.communicate()[0], flush=True)
         for fname in sorted(os.listdir(sync_dir)):
             if fname.startswith(("stdout_", "stderr_")):

@@ -30,13 +30,14 @@ def server(tmp_path_factory):
     d = tmp_path_factory.mktemp("mlflow")
     port = free_port()
     log = open(d / "server.log", "w")
-    proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "mlflow"), "server", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1", "--backend-store-uri", f"sqlite:///{d / 'mlflow.db'}",
-         "--artifacts-destination", str(d / "artifacts")],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = None
     url = f"http://127.0.0.1:{port}"
     try:
+        proc = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "mlflow"), "server", "--host",
+             "127.0.0.1", "--port", str(port), "--workers", "1", "--backend-store-uri",
+             f"sqlite:///{d / 'mlflow.db'}", "--artifacts-destination", str(d / "artifacts")],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 180
         while True:
             try:
@@ -51,12 +52,17 @@ def server(tmp_path_factory):
             time.sleep(0.3)
         yield url
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, 15)
+        # The whole group, even when the server itself has exited: its
+        # workers may outlive it.
+        if proc is not None:
             try:
+                os.killpg(proc.pid, 15)
                 proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(proc.pid, 9)
+                except ProcessLookupError:
+                    pass
                 proc.wait()
         log.close()
 

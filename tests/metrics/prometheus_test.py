@@ -72,19 +72,22 @@ def main():
             f"    static_configs: [{{targets: ['127.0.0.1:{metrics_port}']}}]\n"
         )
     prom_log = open(os.path.join(work, "prometheus.log"), "w")
-    server = subprocess.Popen(
-        [prom, f"--config.file={work}/prometheus.yml", f"--storage.tsdb.path={work}/data",
-         f"--web.listen-address=127.0.0.1:{prom_port}"],
-        stdout=prom_log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = None
     run = None
+    passed = False
     try:
+        server = subprocess.Popen(
+            [prom, f"--config.file={work}/prometheus.yml", f"--storage.tsdb.path={work}/data",
+             f"--web.listen-address=127.0.0.1:{prom_port}"],
+            stdout=prom_log, stderr=subprocess.STDOUT, start_new_session=True)
+
         def ready():
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/-/ready", timeout=2) as r:
                     return r.status == 200
             except OSError:
-                return server.poll() is not None and sys.exit("FAIL: prometheus exited; see "
-                                                              + prom_log.name)
+                return server.poll() is not None and sys.exit(
+                    f"FAIL: prometheus exited with status {server.returncode}; its log follows")
         wait_for("prometheus to be ready", ready, 30)
 
         record = os.path.join(work, "run.json")
@@ -96,7 +99,8 @@ def main():
              "--metrics-port", str(metrics_port), "--update-interval", "0.5", "--epochs", "3",
              "--sim-gpu", "G", "--sim-gpu-watts", str(GPU_W), "--sim-gpu-util", "1",
              "--sim-cpu", "C", "--sim-cpu-tdp", "100", "--", "sh", "-c", child],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)
 
         # While the run goes on: the power of each component, and the labels.
         power = wait_for("power series during the run",
@@ -153,14 +157,26 @@ def main():
                       lambda: [s for s in query(prom_port, "up") if s["value"][1] == "0"], 10)
         print(f"OK: Prometheus scraped power {power}, energy {energy} J, co2 {co2} g; "
               f"record {[(d['component'], d['energy_j']) for d in rec['devices']]}; up {up}")
+        passed = True
     finally:
-        if run and run.poll() is None:
-            run.kill()
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        # Every process of both groups ends on every path (the run's command
+        # and Prometheus's children too), also when one has exited already.
+        for proc, sig in ((run, signal.SIGKILL), (server, signal.SIGTERM)):
+            if proc is None:
+                continue
+            try:
+                os.killpg(proc.pid, sig)
+                proc.wait(timeout=15)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait()
+        prom_log.close()
+        if not passed:
+            with open(prom_log.name, errors="replace") as f:
+                print(f"--- prometheus.log:\n{f.read()[-4000:]}", flush=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
