@@ -329,6 +329,9 @@ Environment offline_env(const TempDir& dir) {
   env.cache_dir = (fs::path(dir.path()) / "cache").string();
   env.vars["SLURM_JOB_ID"] = "77";
   env.vars["SLURM_PROCID"] = "0";
+  // The node lock of job 77 in this test's own directory: two tests run at
+  // once (ctest -j) would otherwise share /tmp's and one would not measure.
+  env.vars["XDG_RUNTIME_DIR"] = dir.path();
   return env;
 }
 
