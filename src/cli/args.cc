@@ -201,9 +201,11 @@ std::string parse_cli_args(const std::vector<std::string>& args, CliOptions& o) 
     } else if (key == "--api-keys") {
       err = get(o.api_keys_text);
       if (err.empty() && !o.api_keys_text.empty() && !parse_api_keys(o.api_keys_text))
-        err = bad(fmt::format(
-            "expected a JSON object such as '{{\"electricitymaps\": \"KEY\"}}', got '{}'",
-            o.api_keys_text));
+        // The value is not repeated: it may hold a key, and messages end up in logs.
+        err = bad(
+            fmt::format("expected a JSON object such as '{{\"electricitymaps\": \"KEY\"}}', got {} "
+                        "characters that are not one (not shown: they may hold a key)",
+                        o.api_keys_text.size()));
     } else if (key == "--sim-cpu") {
       err = get_name(o.sim_cpu);
     } else if (key == "--sim-gpu") {

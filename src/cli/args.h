@@ -39,7 +39,8 @@ struct CliOptions {
 
 // Parses the wrapper's options. Options end at the first word that is not one
 // of ours, or after "--"; everything from there belongs to the command.
-// Returns an error message (empty on success).
+// Returns an error message (empty on success). A message never repeats the
+// value of --api_keys, which may hold a secret.
 std::string parse_cli_args(const std::vector<std::string>& args, CliOptions& out);
 
 // Usage text for --help.
