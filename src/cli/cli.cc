@@ -2,6 +2,7 @@
 // turned into the tracker's epochs, and its exit status passed on.
 #include "cli/cli.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "carbontracker/tracker.h"
 #include "cli/console_buffer.h"
@@ -24,22 +26,46 @@ namespace carbontracker {
 
 namespace {
 
-// Where this wrapper measures its node under "auto", tells the command's own
-// trackers on this host so (CARBONTRACKER_MEASURED_BY=PID@HOST). Called
-// before the tracker starts any thread (setenv must not race a getenv); the
-// tracker then makes the same decision from `env` (a lock taken here stays
-// this process's).
-void mark_node_if_measured(const std::string& policy, const Environment& env) {
-  if (policy != "auto") return;
+// Where this wrapper measures its node under "auto", the mark that tells
+// the command's own trackers on this host so (CARBONTRACKER_MEASURED_BY=
+// PID@HOST), for the command's environment only; "" where it does not. The
+// tracker makes the same decision from `env` (a lock taken here stays this
+// process's).
+std::string node_mark(const std::string& policy, const Environment& env) {
+  if (policy != "auto") return "";
   const std::string& host = host_name();
-  if (host.empty()) return;
+  if (host.empty()) return "";
   // Outside a launcher and another wrapper's mark, this wrapper measures.
   if (in_distributed_context(env) &&
       !resolve_distributed(policy, env, host, static_cast<long>(getppid())).measures)
-    return;
-  std::string mark = std::to_string(static_cast<long>(getpid())) + "@" + host;
-  setenv(kMeasuredByVar, mark.c_str(), 1);
+    return "";
+  return std::string(kMeasuredByVar) + "=" + std::to_string(static_cast<long>(getpid())) + "@" +
+         host;
 }
+
+// A test seam: CARBONTRACKER_TEST_FAIL_EPOCH_CALL=N makes the N-th call of
+// the tracker's epoch_start/epoch_end throw (an Error; "N:other" a
+// std::runtime_error), as a failing tracker would.
+class EpochFault {
+ public:
+  explicit EpochFault(const Environment& env) {
+    std::string spec = env.var("CARBONTRACKER_TEST_FAIL_EPOCH_CALL");
+    if (spec.empty()) return;
+    other_ = spec.size() > 6 && spec.compare(spec.size() - 6, 6, ":other") == 0;
+    if (other_) spec.resize(spec.size() - 6);
+    if (!parse_int(spec, fail_at_)) fail_at_ = 0;
+  }
+  void check() {
+    if (fail_at_ <= 0 || ++calls_ != fail_at_) return;
+    std::string what = fmt::format("injected failure at epoch call {}", calls_);
+    if (other_) throw std::runtime_error(what);
+    throw Error(ErrorCode::kInternal, what);
+  }
+
+ private:
+  int fail_at_ = 0, calls_ = 0;
+  bool other_ = false;
+};
 
 int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err) {
   TrackerOptions t;
@@ -59,7 +85,12 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   t.distributed = o.distributed;
   // Read before the wrapper marks the environment for its command.
   t.environment = Environment::from_process_env();
-  mark_node_if_measured(o.distributed, *t.environment);
+  ChildOptions child_options;
+  child_options.command = o.command;
+  child_options.epoch_pipe = o.epochs > 0;
+  if (std::string mark = node_mark(o.distributed, *t.environment); !mark.empty())
+    child_options.extra_env.push_back(mark);
+  EpochFault fault(*t.environment);
   t.interpretable = o.interpretable;
   t.metrics_port = o.metrics_port;
   t.metrics_address = o.metrics_address;
@@ -115,49 +146,75 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
 
   bool markers = o.epochs > 0;
   bool implicit_epoch = true;  // the whole run, until the first marker
-  bool warned_line = false;
+  bool warned_line = false, warned_long = false;
   int exit_status = 0;
   ChildResult child;
-  try {
+  auto epoch_start = [&] {
+    fault.check();
     tracker->epoch_start();
-    auto on_line = [&](const std::string& line) {
+  };
+  auto epoch_end = [&] {
+    fault.check();
+    tracker->epoch_end();
+  };
+  try {
+    epoch_start();
+    auto on_line = [&](const std::string& line, bool too_long) {
+      if (too_long) {
+        if (!warned_long)
+          err << "carbontracker: ignoring lines longer than " << EpochLineSplitter::kMaxLineBytes
+              << " bytes on CARBONTRACKER_EPOCH_FD\n";
+        warned_long = true;
+        return;
+      }
       EpochMarker marker = parse_epoch_marker(line);
       if (marker == EpochMarker::kOtherRank) return;
       if (marker == EpochMarker::kStart) {
         if (implicit_epoch) tracker->discard_epoch();
         implicit_epoch = false;
-        tracker->epoch_start();
+        epoch_start();
       } else if (marker == EpochMarker::kEnd) {
         // The implicit epoch is the wrapper's, not one the command started:
         // an epoch_end before any epoch_start is stray, ignored with the
         // tracker's one warning, as in the embedded tracker.
         if (implicit_epoch) tracker->discard_epoch();
         implicit_epoch = false;
-        tracker->epoch_end();
+        epoch_end();
       } else if (!warned_line) {
         warned_line = true;
-        err << "carbontracker: ignoring unknown line on CARBONTRACKER_EPOCH_FD: '" << line
-            << "' (expected epoch_start or epoch_end)\n";
+        err << "carbontracker: ignoring unknown line on CARBONTRACKER_EPOCH_FD: '"
+            << printable(line) << "' (expected epoch_start or epoch_end)\n";
       }
     };
     console.release();
-    child = run_child(o.command, markers, handlers, on_line,
-                      [&] { return tracker->start_sampling_if_due(); });
+    {
+      // Owns the command: whatever the callbacks do, it is waited for.
+      ChildProcess process(child_options);
+      child = process.wait(on_line, [&] { return tracker->start_sampling_if_due(); });
+    }
     console.hold();
     if (!child.started)
       err << "carbontracker: cannot run '" << (o.command.empty() ? "" : o.command[0])
           << "': " << std::strerror(child.start_errno)
           << (child.start_errno == ENOENT ? " (check the command name and PATH)" : "") << "\n";
+    if (child.status_lost)
+      err << "carbontracker: the command's exit status is unknown: another process waited for "
+             "it\n";
     exit_status = child.exit_status;
-    if (markers && implicit_epoch && child.started && !quiet)
-      err << "carbontracker: the command wrote no epoch markers on CARBONTRACKER_EPOCH_FD; the "
-             "whole run is reported as one epoch.\n";
-    if (!markers || implicit_epoch) {
-      tracker->epoch_end();
+    if (!child.callback_error.empty()) {
+      // Reported once the command has ended; its own status is said too.
+      err << "carbontracker: " << child.callback_error
+          << " (the command ran to its end: exit status " << child.exit_status << ")\n";
+      if (!t.ignore_errors) exit_status = 70;
+    } else {
+      if (markers && implicit_epoch && child.started && !quiet)
+        err << "carbontracker: the command wrote no epoch markers on CARBONTRACKER_EPOCH_FD; the "
+               "whole run is reported as one epoch.\n";
+      if (!markers || implicit_epoch) epoch_end();
     }
     tracker->stop();
     console.release();
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     console.release();
     err << "carbontracker: " << e.what() << "\n";
     exit_status = 70;
