@@ -63,7 +63,8 @@ Tracker::Impl::Impl(TrackerOptions options)
   if (!run_.distributed.measures) {
     quiet_ = true;
     run_.messages.push_back(run_.distributed.message);
-    if (opt_.verbose >= 2) console_ << "CarbonTracker: " << run_.distributed.message << std::endl;
+    if (opt_.verbose >= 2 || (opt_.verbose >= 1 && claimed_twice(run_.distributed)))
+      console_ << "CarbonTracker: " << run_.distributed.message << std::endl;
     return;
   }
   try {
