@@ -21,23 +21,18 @@
 #include "energy/sampler.h"
 #include "intensity/source.h"
 #include "logs/jsonl_writer.h"
+#include "output/console_text.h"
 #include "output/json.h"
 #include "output/logger.h"
 #include "output/metrics.h"
 #include "output/progress.h"
-#include "output/report.h"
 #include "sensors/sensor_table.h"
 #include "sensors/simulated.h"
 #include "tracker/distributed.h"
 #include "tracker/options.h"
-
-#ifndef CT_VERSION
-#define CT_VERSION "0.0.0"
-#endif
+#include "tracker/run_metadata.h"
 
 namespace carbontracker {
-
-const char* version() { return CT_VERSION; }
 
 namespace {
 
