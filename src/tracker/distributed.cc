@@ -60,6 +60,8 @@ uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
+constexpr const char* kWrapperMeasures = "the carbontracker wrapper";
+
 std::mutex g_locks_mu;
 std::map<std::string, std::string> g_held_locks;  // path -> key, held until exit
 
@@ -279,6 +281,10 @@ std::string rank_words(const DistributedInfo& d) {
   return "this process";
 }
 
+bool claimed_twice(const DistributedInfo& d) {
+  return !d.measures && d.local_rank == 0 && d.measured_by.rfind(kWrapperMeasures, 0) != 0;
+}
+
 bool in_distributed_context(const Environment& env) {
   return env.has_var(kMeasuredByVar) || !detect_launcher(env).launcher.empty();
 }
@@ -313,7 +319,7 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
   std::string mark = env.var(kMeasuredByVar);
   if (size_t at = mark.find('@'); at != std::string::npos && mark.substr(at + 1) == hostname) {
     d.measures = false;
-    d.measured_by = fmt::format("the carbontracker wrapper (pid {})", mark.substr(0, at));
+    d.measured_by = fmt::format("{} (pid {})", kWrapperMeasures, mark.substr(0, at));
     d.message = fmt::format("{}: node measured by {}", who, d.measured_by);
     return d;
   }
@@ -322,15 +328,20 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
   std::string node = d.node >= 0 && d.nodes > 0 ? fmt::format("node {} of {}", d.node, d.nodes)
                      : d.node >= 0              ? fmt::format("node {}", d.node)
                                                 : "this node";
-  if (l.local_rank >= 0) {
-    d.measures = l.local_rank == 0;
-    if (d.measures) {
-      d.message =
-          fmt::format("{}{}: measures {} ({}) for its local ranks", who, launcher, node, hostname);
-    } else {
-      d.measured_by = "local rank 0";
-      d.message = fmt::format("{}: node measured by local rank 0", who);
-    }
+  // Local rank 0 measures. Two processes of one job step may both claim it
+  // on one node (trainings started in the background of one batch script,
+  // without srun, all carry SLURM_LOCALID=0): the node lock decides.
+  const bool by_local_rank = l.local_rank >= 0;
+  if (by_local_rank && l.local_rank != 0) {
+    d.measures = false;
+    d.measured_by = "local rank 0";
+    d.message = fmt::format("{}: node measured by local rank 0", who);
+    return d;
+  }
+  const std::string measures_for =
+      fmt::format("{}{}: measures {} ({}) for its local ranks", who, launcher, node, hostname);
+  if (by_local_rank && l.job.empty()) {
+    d.message = measures_for;
     return d;
   }
 
@@ -339,8 +350,11 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
   NodeLock::Result lock = NodeLock::take(key, lock_dir.empty() ? node_lock_dir(env) : lock_dir);
   switch (lock.outcome) {
     case NodeLock::Outcome::kTaken:
-      d.message = fmt::format("{}{}: measures {} ({}), first of the job to take the node lock {}",
-                              who, launcher, node, hostname, lock.path);
+      d.message = by_local_rank ? measures_for
+                                : fmt::format(
+                                      "{}{}: measures {} ({}), first of the job to take the node "
+                                      "lock {}",
+                                      who, launcher, node, hostname, lock.path);
       break;
     case NodeLock::Outcome::kHeldByAnother:
       d.measures = false;
@@ -348,6 +362,12 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
                                               : fmt::format("pid {}, holder of the node lock {}",
                                                             lock.holder_pid, lock.path);
       d.message = fmt::format("{}: node measured by {}", who, d.measured_by);
+      if (by_local_rank) {
+        d.message += fmt::format(
+            "; both claim local rank 0 of job {}{} on this node (as processes started in one "
+            "batch script without srun do)",
+            l.job, l.step.empty() ? "" : " step " + l.step);
+      }
       break;
     case NodeLock::Outcome::kUntrusted:
       // Whoever planted it must not silence the measurement.

@@ -103,6 +103,11 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
 // launcher under "auto".
 void add_distributed_metadata(const DistributedInfo& d, RunMetadata& meta);
 
+// Whether another process of the same job step on this node claims local
+// rank 0 too and measures it (the node lock decided against this one): its
+// message is worth saying at verbose 1, not only at 2.
+bool claimed_twice(const DistributedInfo& d);
+
 // "rank 3 of 8" (or "rank 3" / "this process" where the numbers are unknown).
 std::string rank_words(const DistributedInfo& d);
 
