@@ -83,7 +83,8 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   t.offline = o.offline;
   t.devices_by_pid = o.devices_by_pid;
   t.distributed = o.distributed;
-  // Read before the wrapper marks the environment for its command.
+  // This process's environment, left as it is; the command's gets the node
+  // mark (and the epoch pipe's variables) on top.
   t.environment = Environment::from_process_env();
   ChildOptions child_options;
   child_options.command = o.command;
