@@ -813,6 +813,8 @@ TEST(IsoTimeTest, ParsesTheFormsTheApisUse) {
   EXPECT_EQ(parse_iso_utc("2026-01-01T01:00:00+00:00"), kNow + 3600);
   EXPECT_FALSE(parse_iso_utc("2026-01-01T01:00:00+02:00"));
   EXPECT_FALSE(parse_iso_utc("yesterday"));
+  EXPECT_FALSE(parse_iso_utc("2026-01-01T00:00:nanZ"));  // a NaN time would unsort a forecast
+  EXPECT_FALSE(parse_iso_utc("2026-01-01T00:00:infZ"));
   EXPECT_EQ(format_utc_minutes(kNow + 90), "2026-01-01T00:01Z");
 }
 
