@@ -345,8 +345,11 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
     return d;
   }
 
+  // The lock is node-local; the node's index in the key too keeps apart the
+  // nodes of a job that share one machine's /tmp (a test cluster).
   std::string key = l.job.empty() ? fmt::format("ppid-{}", parent_pid)
-                                  : l.job + (l.step.empty() ? "" : "." + l.step);
+                                  : l.job + (l.step.empty() ? "" : "." + l.step) +
+                                        (d.node >= 0 ? fmt::format(".node{}", d.node) : "");
   NodeLock::Result lock = NodeLock::take(key, lock_dir.empty() ? node_lock_dir(env) : lock_dir);
   switch (lock.outcome) {
     case NodeLock::Outcome::kTaken:
