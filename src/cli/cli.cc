@@ -32,6 +32,7 @@
 #include "report/report_cli.h"
 #include "tracker/distributed.h"
 #include "tracker/options.h"
+#include "tracker/tracker_internal.h"
 
 extern char** environ;
 
@@ -631,7 +632,7 @@ ChildResult run_child(const std::vector<std::string>& command, bool epoch_fd,
 }
 
 int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err) {
-  TrackerOptions t;
+  InternalOptions t;
   t.epochs = o.epochs > 0 ? o.epochs : 1;
   t.epochs_before_pred = o.epochs > 0 ? 1 : 0;
   t.monitor_epochs = t.epochs;
@@ -688,9 +689,9 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   g_console = &console;
   install_forwarding();
 
-  std::unique_ptr<Tracker> tracker;
+  std::unique_ptr<InternalTracker> tracker;
   try {
-    tracker = std::make_unique<Tracker>(t);
+    tracker = std::make_unique<InternalTracker>(t);
   } catch (const Error& e) {
     // Options are checked while parsing; one the library still rejects is a
     // usage error too, not a failure of the tracker.

@@ -164,9 +164,9 @@ TEST(Discovery, ProvidedComponentsAreNotProbedAndNothingAtAllIsAnError) {
 TEST(Tracker, ComponentsSelectWhatIsMeasured) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.components = " GPU ";
-  Tracker t(o);
+  InternalTracker t(o);
   RunResult r = t.result();
   ASSERT_EQ(r.devices.size(), 1u);
   EXPECT_EQ(r.devices[0].component, ComponentKind::kGpu);
@@ -175,18 +175,18 @@ TEST(Tracker, ComponentsSelectWhatIsMeasured) {
 TEST(Tracker, GpuRequestedWithoutAnyGpuIsAnErrorNamingTheReason) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.sim_gpu.reset();
   o.components = "gpu";
   try {
-    Tracker t(o);
+    InternalTracker t(o);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kComponent);
     EXPECT_EQ(std::string(e.what()).rfind("No GPU(s) available: ", 0), 0u) << e.what();
   }
   o.ignore_errors = true;
-  Tracker t(o);  // ignore_errors: a tracker that does nothing
+  InternalTracker t(o);  // ignore_errors: a tracker that does nothing
   EXPECT_FALSE(t.monitoring());
   t.epoch_start();
   t.epoch_end();

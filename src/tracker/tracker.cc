@@ -47,7 +47,7 @@ long random_logger_id() {
 
 }  // namespace
 
-Tracker::Impl::Impl(TrackerOptions options)
+Tracker::Impl::Impl(InternalOptions options)
     : opt_(std::move(options)),
       clock_(opt_.clock ? *opt_.clock : SystemClock::instance()),
       console_(opt_.console ? *opt_.console : std::cout) {
@@ -467,17 +467,22 @@ RunResult Tracker::Impl::result() const {
   return r;
 }
 
-Tracker::Tracker(TrackerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Tracker::Tracker(TrackerOptions options)
+    : impl_(std::make_unique<Impl>(InternalOptions(std::move(options)))) {}
+Tracker::Tracker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Tracker::~Tracker() = default;
 void Tracker::epoch_start() { impl_->epoch_start(); }
-double Tracker::start_sampling_if_due() { return impl_->start_sampling_if_due(); }
 void Tracker::epoch_end() { impl_->epoch_end(); }
 void Tracker::stop() { impl_->stop(); }
-void Tracker::discard_epoch() { impl_->discard_epoch(); }
 void Tracker::set_api_keys(const std::map<std::string, std::string>& keys) {
   impl_->set_api_keys(keys);
 }
 RunResult Tracker::result() const { return impl_->result(); }
 bool Tracker::monitoring() const { return impl_->monitoring(); }
+
+InternalTracker::InternalTracker(InternalOptions options)
+    : Tracker(std::make_unique<Impl>(std::move(options))) {}
+void InternalTracker::discard_epoch() { impl_->discard_epoch(); }
+double InternalTracker::start_sampling_if_due() { return impl_->start_sampling_if_due(); }
 
 }  // namespace carbontracker

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "fake_gpu/fake_gpu.h"
 #include "fakes/fake_powercap_tree.h"
+#include "tracker/tracker_internal.h"
 
 namespace carbontracker {
 namespace {
@@ -25,7 +26,7 @@ FakeClock& test_clock() {
   return clock;
 }
 
-TrackerOptions rank_options(const TempDir& dir, std::ostream& console, int rank) {
+InternalOptions rank_options(const TempDir& dir, std::ostream& console, int rank) {
   Environment env;
   env.powercap_root = (fs::path(dir.path()) / "no-powercap").string();
   env.proc_root = (fs::path(dir.path()) / "no-proc").string();
@@ -42,7 +43,7 @@ TrackerOptions rank_options(const TempDir& dir, std::ostream& console, int rank)
               {"GROUP_RANK", "0"},
               {"MASTER_ADDR", "127.0.0.1"},
               {"MASTER_PORT", "29500"}};
-  TrackerOptions o;
+  InternalOptions o;
   o.clock = &test_clock();
   o.epochs = 2;
   o.monitor_epochs = 2;
@@ -78,7 +79,7 @@ std::string read_all(const fs::path& dir) {
 TEST(TrackerDistributed, OtherRanksMeasureNothingSayNothingWriteNothing) {
   TempDir dir;
   std::ostringstream console;
-  Tracker t(rank_options(dir, console, 1));
+  InternalTracker t(rank_options(dir, console, 1));
   EXPECT_FALSE(t.monitoring());
   run_two_epochs(t);
   EXPECT_EQ(console.str(), "");
@@ -96,16 +97,16 @@ TEST(TrackerDistributed, OtherRanksMeasureNothingSayNothingWriteNothing) {
 TEST(TrackerDistributed, OtherRanksSayWhoMeasuresAtVerbose2) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = rank_options(dir, console, 1);
+  InternalOptions o = rank_options(dir, console, 1);
   o.verbose = 2;
-  Tracker t(o);
+  InternalTracker t(o);
   EXPECT_EQ(console.str(), "CarbonTracker: rank 1 of 2: node measured by local rank 0\n");
 }
 
 TEST(TrackerDistributed, LocalRankZeroMeasuresAndLogsTheJob) {
   TempDir dir;
   std::ostringstream console;
-  Tracker t(rank_options(dir, console, 0));
+  InternalTracker t(rank_options(dir, console, 0));
   run_two_epochs(t);
   RunResult r = t.result();
   EXPECT_TRUE(r.distributed.measures);
@@ -126,9 +127,9 @@ TEST(TrackerDistributed, LocalRankZeroMeasuresAndLogsTheJob) {
 TEST(TrackerDistributed, OffMeasuresInEveryRankAndSaysSo) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = rank_options(dir, console, 1);
+  InternalOptions o = rank_options(dir, console, 1);
   o.distributed = "off";
-  Tracker t(o);
+  InternalTracker t(o);
   run_two_epochs(t);
   EXPECT_EQ(t.result().epochs.size(), 2u);
   EXPECT_NE(console.str().find("CarbonTracker: distributed=off: rank 1 of 2 (torchrun) measures "
@@ -142,10 +143,10 @@ TEST(TrackerDistributed, OffMeasuresInEveryRankAndSaysSo) {
 TEST(TrackerDistributed, ABadPolicyIsAnInvalidArgument) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = rank_options(dir, console, 0);
+  InternalOptions o = rank_options(dir, console, 0);
   o.distributed = "on";
   try {
-    Tracker t(o);
+    InternalTracker t(o);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
@@ -174,7 +175,7 @@ TEST(TrackerDistributed, DevicesByPidCountsTheGpusOfEveryLocalRank) {
     pid_t rank0 = fork();
     if (rank0 == 0) {
       std::ostringstream console;
-      TrackerOptions o = rank_options(dir, console, 0);
+      InternalOptions o = rank_options(dir, console, 0);
       o.sim_cpu.reset();
       o.sim_cpu_tdp.reset();
       o.components = "gpu";
@@ -182,7 +183,7 @@ TEST(TrackerDistributed, DevicesByPidCountsTheGpusOfEveryLocalRank) {
       o.distributed = policy;
       o.environment->proc_root = "/proc";
       o.environment->nvml_library = testing::fake_gpu_library_path("fake_nvml");
-      Tracker t(o);
+      InternalTracker t(o);
       t.stop();
       std::string logs = read_all(fs::path(dir.path()) / "logs");
       bool counted = logs.find("no GPU runs the tracked process") == std::string::npos;
