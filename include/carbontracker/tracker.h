@@ -24,6 +24,7 @@
 
 #include "carbontracker/error.h"
 #include "carbontracker/results.h"
+#include "carbontracker/version.h"
 
 namespace carbontracker {
 
@@ -137,8 +138,5 @@ class Tracker {
   explicit Tracker(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// The library version, e.g. "0.1.0".
-const char* version();
 
 }  // namespace carbontracker

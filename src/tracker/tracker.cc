@@ -13,20 +13,15 @@
 #include "common/format.h"
 #include "common/host.h"
 #include "output/json.h"
-#include "output/report.h"
+#include "output/console_text.h"
 #include "sensors/discovery.h"
 #include "sensors/simulated.h"
 #include "tracker/distributed.h"
 #include "tracker/prediction.h"
+#include "tracker/run_metadata.h"
 #include "tracker/tracker_impl.h"
 
-#ifndef CT_VERSION
-#define CT_VERSION "0.0.0"
-#endif
-
 namespace carbontracker {
-
-const char* version() { return CT_VERSION; }
 
 namespace {
 
@@ -63,7 +58,8 @@ Tracker::Impl::Impl(InternalOptions options)
   if (!run_.distributed.measures) {
     quiet_ = true;
     run_.messages.push_back(run_.distributed.message);
-    if (opt_.verbose >= 2) console_ << "CarbonTracker: " << run_.distributed.message << std::endl;
+    if (opt_.verbose >= 2 || (opt_.verbose >= 1 && claimed_twice(run_.distributed)))
+      console_ << "CarbonTracker: " << run_.distributed.message << std::endl;
     return;
   }
   try {
