@@ -94,7 +94,7 @@ TEST(Discovery, TheFirstCpuSensorFoundWinsAndEveryGpuSensorIsKept) {
   EXPECT_EQ(run.names, (std::vector<std::string>{"gpu a", "gpu b", "rapl cpu"}));
   EXPECT_EQ(probed, 3);  // the estimate is not probed once RAPL found the CPU
   EXPECT_EQ(run.said, (Said{{DiscoveryNote::kWarning, "rapl: one package unreadable"},
-                            {DiscoveryNote::kVerbose, "rapl: seen 2 packages"}}));
+                            {DiscoveryNote::kNote, "rapl: seen 2 packages"}}));
 }
 
 TEST(Discovery, AMissingGpuIsSaidWithEveryReasonUnlessItWasAskedFor) {
@@ -106,7 +106,7 @@ TEST(Discovery, AMissingGpuIsSaidWithEveryReasonUnlessItWasAskedFor) {
   ASSERT_EQ(run.said.size(), 5u);
   EXPECT_EQ(run.said[0], std::make_pair(DiscoveryNote::kLog,
                                         std::string("probe said: libnvidia-ml.so.1 not found")));
-  EXPECT_EQ(run.said[2], std::make_pair(DiscoveryNote::kOutput,
+  EXPECT_EQ(run.said[2], std::make_pair(DiscoveryNote::kNote,
                                         std::string("No GPU found: libnvidia-ml.so.1 not found; "
                                                     "librocm_smi64.so not found.")));
   req.gpu_explicit = true;

@@ -116,11 +116,11 @@ TEST(Tracker, ConsoleTextHasTheOriginalFormat) {
   std::regex expected(
       "Using simulated GPU: NVIDIA A100 with power consumption: 300.00W \\(at 75% utilization\\)\n"
       "Using simulated CPU: Intel Xeon Gold 6130 with TDP: 62.50W \\(at 50% utilization\\)\n"
-      "CarbonTracker: Location unknown: using the world average\\.\n"
-      "CarbonTracker: Offline: no IP geolocation and no live carbon intensity \\(no network "
-      "access\\)\\.\n"
       "CarbonTracker: The following components were found: GPU with device\\(s\\) NVIDIA A100\\. "
       "CPU with device\\(s\\) Intel Xeon Gold 6130\\.\n"
+      "CarbonTracker: GPU simulated, CPU simulated; carbon intensity: Ember (\\d{4} )?world "
+      "average "
+      "\\(offline table\\), location unknown, offline\\.\n"
       "CarbonTracker: Live carbon intensity not fetched \\(offline mode\\) at detected location: "
       "Unknown\\. Defaulted to average carbon intensity for world of 472\\.94 gCO2/kWh\\.\n"
       "CarbonTracker: \nPredicted consumption for 4 epoch\\(s\\):\n\tTime:\t0:00:00\n"
@@ -133,6 +133,54 @@ TEST(Tracker, ConsoleTextHasTheOriginalFormat) {
       "\t0\\.0000\\d\\d km travelled by car\n"
       "CarbonTracker: Finished monitoring\\.\n");
   EXPECT_TRUE(std::regex_match(out, expected)) << out;
+}
+
+// What a run says before its first epoch ends, at each verbosity.
+std::string start_text(int verbose, const TempDir& dir) {
+  std::ostringstream console;
+  InternalOptions o = sim_options(dir, console);
+  o.sim_gpu.reset();  // the GPU probes find none: a note
+  o.verbose = verbose;
+  o.log_dir = (dir.path / ("logs" + std::to_string(verbose))).string();
+  InternalTracker t(o);
+  t.epoch_end();  // stray: a warning
+  return console.str();
+}
+
+TEST(Tracker, AtVerboseOneOnlyTheOriginalsLinesOneOfOursAndWarningsPrecedeTheCommand) {
+  TempDir dir;
+  const std::string warning =
+      "CarbonTracker: WARNING - epoch_end() was called without epoch_start(); it is ignored.\n";
+  const std::string simulated =
+      "Using simulated CPU: Intel Xeon Gold 6130 with TDP: 62.50W (at 50% utilization)\n";
+  const std::string components =
+      "CarbonTracker: The following components were found: CPU with device(s) Intel Xeon Gold "
+      "6130.\n";
+  std::string v1 = start_text(1, dir);
+  std::regex ours(
+      "CarbonTracker: CPU simulated; carbon intensity: Ember (\\d{4} )?world average \\(offline "
+      "table\\), location unknown, offline\\.\n");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(v1, m, ours)) << v1;
+  EXPECT_EQ(v1, simulated + components + m.str() + warning);
+
+  std::string v2 = start_text(2, dir);
+  for (const char* note : {"CarbonTracker: No GPU found: ", "CarbonTracker: Location unknown: ",
+                           "CarbonTracker: Offline: no IP geolocation"}) {
+    EXPECT_EQ(v1.find(note), std::string::npos) << note;
+    EXPECT_NE(v2.find(note), std::string::npos) << note << "\n" << v2;
+  }
+  EXPECT_NE(v2.find(m.str()), std::string::npos);
+  EXPECT_NE(v2.find(warning), std::string::npos);
+
+  // Verbose 0: the original's print()s and warnings only; every note in the
+  // standard log.
+  EXPECT_EQ(start_text(0, dir), simulated + warning);
+  std::string standard;
+  for (const fs::path& f : files_in(dir.path / "logs0"))
+    if (f.string().find("_carbontracker.log") != std::string::npos) standard = read_file(f);
+  EXPECT_NE(standard.find(" - No GPU found: "), std::string::npos) << standard;
+  EXPECT_NE(standard.find(" - Location unknown: using the world average."), std::string::npos);
 }
 
 TEST(Tracker, VerboseZeroKeepsOutputOffTheConsoleButInTheFile) {
