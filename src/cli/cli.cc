@@ -21,6 +21,7 @@
 #include "report/report_cli.h"
 #include "tracker/distributed.h"
 #include "tracker/options.h"
+#include "tracker/tracker_internal.h"
 
 namespace carbontracker {
 
@@ -68,7 +69,7 @@ class EpochFault {
 };
 
 int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err) {
-  TrackerOptions t;
+  InternalOptions t;
   t.epochs = o.epochs > 0 ? o.epochs : 1;
   t.epochs_before_pred = o.epochs > 0 ? 1 : 0;
   t.monitor_epochs = t.epochs;
@@ -129,9 +130,9 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   } scope{console, handlers};
   install_forwarding(&console);
 
-  std::unique_ptr<Tracker> tracker;
+  std::unique_ptr<InternalTracker> tracker;
   try {
-    tracker = std::make_unique<Tracker>(t);
+    tracker = std::make_unique<InternalTracker>(t);
   } catch (const Error& e) {
     // Options are checked while parsing; one the library still rejects is a
     // usage error too, not a failure of the tracker.

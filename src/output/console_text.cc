@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/equivalents.h"
@@ -37,6 +38,61 @@ std::string components_line(const std::vector<DeviceInfo>& devices) {
     line += fmt::format(" {} with device(s) {}.", upper, names);
   }
   return line;
+}
+
+namespace {
+
+// "NVML total energy counter" from "NVML total energy counter
+// (nvmlDeviceGetTotalEnergyConsumption)", "RAPL energy counter" from "RAPL
+// energy counter /sys/...", "per-vCPU linear model" from "estimated:
+// per-vCPU linear model (...)".
+std::string short_source(std::string source) {
+  for (const char* prefix : {"estimated: ", "simulated: "})
+    if (source.rfind(prefix, 0) == 0) source = source.substr(std::string(prefix).size());
+  for (const char* cut : {" (", " /", ", ", ": "})
+    if (size_t at = source.find(cut); at != std::string::npos) source = source.substr(0, at);
+  return source;
+}
+
+}  // namespace
+
+std::string measurement_summary(const std::vector<DeviceInfo>& devices,
+                                const std::string& intensity_source, const std::string& location,
+                                bool offline) {
+  std::string what;
+  for (ComponentKind kind : {ComponentKind::kGpu, ComponentKind::kCpu, ComponentKind::kNode}) {
+    for (Provenance p : {Provenance::kMeasured, Provenance::kPlatformMeter, Provenance::kEstimated,
+                         Provenance::kSimulated}) {
+      std::vector<std::string> how;
+      for (const DeviceInfo& d : devices) {
+        if (d.component != kind || d.provenance != p) continue;
+        std::string s = short_source(d.source);
+        if (!s.empty() && std::find(how.begin(), how.end(), s) == how.end()) how.push_back(s);
+      }
+      bool present = std::any_of(devices.begin(), devices.end(), [&](const DeviceInfo& d) {
+        return d.component == kind && d.provenance == p;
+      });
+      if (!present) continue;
+      std::string part = kind == ComponentKind::kGpu   ? "GPU"
+                         : kind == ComponentKind::kCpu ? "CPU"
+                                                       : "node";
+      if (p == Provenance::kPlatformMeter) {
+        part += " from the platform power meter, beside the totals";
+      } else {
+        part += std::string(" ") + provenance_name(p);
+        if (p != Provenance::kSimulated && !how.empty()) {
+          part += " (";
+          for (size_t i = 0; i < how.size(); ++i) part += (i ? " and " : "") + how[i];
+          part += ")";
+        }
+      }
+      what += (what.empty() ? "" : ", ") + part;
+    }
+  }
+  std::string where =
+      location.empty() || location == "UNDETECTED" ? ", location unknown" : " for " + location;
+  return fmt::format("{}; carbon intensity: {}{}{}.", what, intensity_source, where,
+                     offline ? ", offline" : " until a live value is fetched");
 }
 
 std::string node_figure_line(const RunResult& r, int precision) {

@@ -17,6 +17,16 @@ std::string consumption_block(const std::string& description, double duration_s,
 // "The following components were found: GPU with device(s) A, B. CPU with device(s) cpu:0."
 std::string components_line(const std::vector<DeviceInfo>& devices);
 
+// The one line of ours said before the command runs at verbose 1: what is
+// measured, what is estimated and where the carbon intensity comes from, e.g.
+// "GPU measured (NVML total energy counter), CPU estimated (per-vCPU linear
+// model); carbon intensity: Ember 2024 country average (offline table) for
+// DK until a live value is fetched." `intensity_source` and `location` are
+// those of the value known at the start ("UNDETECTED": unknown).
+std::string measurement_summary(const std::vector<DeviceInfo>& devices,
+                                const std::string& intensity_source, const std::string& location,
+                                bool offline);
+
 // With node devices (a platform power meter; Grace module rails): one line
 // with the node figure, measured beside the totals and not part of them:
 // "The platform power meter measured 0.0042 kWh (with PUE; 151.2 W on

@@ -311,6 +311,7 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
         "distributed=off: {}{} measures everything this node shows, whatever other processes of "
         "the job measure; a node is counted once per process that does the same.",
         who, launcher);
+    d.may_double_count = true;
     return d;
   }
 
@@ -378,6 +379,7 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
           "{}{}: not using the node lock: {}; this process measures, and the node may be counted "
           "once per process. Remove it, or set XDG_RUNTIME_DIR to a directory of your own.",
           who, launcher, lock.error);
+      d.may_double_count = true;
       break;
     case NodeLock::Outcome::kError:
       d.message = fmt::format(
@@ -385,6 +387,7 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
           "XDG_RUNTIME_DIR to a writable directory, or run with distributed=\"off\" to silence "
           "this.",
           who, launcher, lock.error);
+      d.may_double_count = true;
       break;
   }
   return d;

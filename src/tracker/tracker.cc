@@ -42,7 +42,7 @@ long random_logger_id() {
 
 }  // namespace
 
-Tracker::Impl::Impl(TrackerOptions options)
+Tracker::Impl::Impl(InternalOptions options)
     : opt_(std::move(options)),
       clock_(opt_.clock ? *opt_.clock : SystemClock::instance()),
       console_(opt_.console ? *opt_.console : std::cout) {
@@ -125,8 +125,13 @@ void Tracker::Impl::setup() {
   add_distributed_metadata(run_.distributed, meta);
   logger_->info("Run metadata: " + run_metadata_json(meta));
   if (!run_.distributed.message.empty()) {
-    logger_->info(run_.distributed.message);
-    logger_->output(run_.distributed.message);
+    // Said at verbose 1 where the node may be counted more than once.
+    if (run_.distributed.may_double_count) {
+      logger_->info(run_.distributed.message);
+      logger_->output(run_.distributed.message);
+    } else {
+      logger_->note(run_.distributed.message);
+    }
   }
   for (const std::string& b : banners) logger_->print(b);
 
@@ -153,19 +158,21 @@ void Tracker::Impl::setup() {
   std::string line = components_line(run_.devices);
   logger_->info(line);
   logger_->output(line);
+  // Our one line at verbose 1; the details at verbose 2 and in the log.
+  IntensityValue start_value = intensity_->current();
+  std::string summary =
+      measurement_summary(run_.devices, start_value.source, start_value.location, io.offline);
+  logger_->info(summary);
+  logger_->output(summary);
   for (const DeviceInfo& d : run_.devices)
     if (d.provenance == Provenance::kEstimated) {
       std::string how = d.source.rfind("estimated: ", 0) == 0 ? d.source.substr(11) : d.source;
-      std::string note = fmt::format("{} is estimated, not measured: {}.", d.name, how);
-      logger_->info(note);
-      logger_->output(note);
+      logger_->note(fmt::format("{} is estimated, not measured: {}.", d.name, how));
     } else if (d.provenance == Provenance::kPlatformMeter) {
-      std::string note = fmt::format(
+      logger_->note(fmt::format(
           "{} is the node figure of the platform power meter, shown beside the CPU and GPU "
           "figures and not added to them: {}.",
-          d.name, d.source);
-      logger_->info(note);
-      logger_->output(note);
+          d.name, d.source));
     }
   if (!logger_->stem().empty()) {
     jsonl_ = std::make_unique<JsonlWriter>(logger_->stem() + "_carbontracker.jsonl");
@@ -214,13 +221,8 @@ void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) 
       case DiscoveryNote::kLog:
         logger_->info(text);
         break;
-      case DiscoveryNote::kVerbose:
-        logger_->info(text);
-        if (opt_.verbose >= 2) console_ << "CarbonTracker: " << text << std::endl;
-        break;
-      case DiscoveryNote::kOutput:
-        logger_->info(text);
-        logger_->output(text);
+      case DiscoveryNote::kNote:
+        logger_->note(text);
         break;
     }
   };
@@ -463,17 +465,22 @@ RunResult Tracker::Impl::result() const {
   return r;
 }
 
-Tracker::Tracker(TrackerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Tracker::Tracker(TrackerOptions options)
+    : impl_(std::make_unique<Impl>(InternalOptions(std::move(options)))) {}
+Tracker::Tracker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Tracker::~Tracker() = default;
 void Tracker::epoch_start() { impl_->epoch_start(); }
-double Tracker::start_sampling_if_due() { return impl_->start_sampling_if_due(); }
 void Tracker::epoch_end() { impl_->epoch_end(); }
 void Tracker::stop() { impl_->stop(); }
-void Tracker::discard_epoch() { impl_->discard_epoch(); }
 void Tracker::set_api_keys(const std::map<std::string, std::string>& keys) {
   impl_->set_api_keys(keys);
 }
 RunResult Tracker::result() const { return impl_->result(); }
 bool Tracker::monitoring() const { return impl_->monitoring(); }
+
+InternalTracker::InternalTracker(InternalOptions options)
+    : Tracker(std::make_unique<Impl>(std::move(options))) {}
+void InternalTracker::discard_epoch() { impl_->discard_epoch(); }
+double InternalTracker::start_sampling_if_due() { return impl_->start_sampling_if_due(); }
 
 }  // namespace carbontracker

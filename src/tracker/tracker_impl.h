@@ -27,12 +27,13 @@
 #include "output/metrics.h"
 #include "output/progress.h"
 #include "tracker/options.h"
+#include "tracker/tracker_internal.h"
 
 namespace carbontracker {
 
 class Tracker::Impl {
  public:
-  explicit Impl(TrackerOptions options);
+  explicit Impl(InternalOptions options);
   ~Impl();
 
   void epoch_start();
@@ -75,7 +76,7 @@ class Tracker::Impl {
   void jsonl_new_intensities();
   nlohmann::json options_json() const;
 
-  TrackerOptions opt_;
+  InternalOptions opt_;
   EffectiveOptions eff_;
   Environment env_;
   const Clock& clock_;
