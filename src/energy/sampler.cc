@@ -206,6 +206,10 @@ Snapshot Sampler::totals_locked(double steady_s, double unix_s) const {
     snap.energy_j.push_back(engine_.energy_j(i));
     snap.co2_g.push_back(engine_.co2_g(i));
     snap.lost.push_back(engine_.lost(i));
+    snap.sampling_var_j2.push_back(engine_.sampling_var_j2(i));
+    snap.sampling_var_co2_g2.push_back(engine_.sampling_var_co2_g2(i));
+    snap.edge_var_j2.push_back(engine_.edge_var_j2(i));
+    snap.edge_var_co2_g2.push_back(engine_.edge_var_co2_g2(i));
   }
   return snap;
 }

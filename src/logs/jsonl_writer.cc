@@ -11,6 +11,7 @@
 #include "common/format.h"
 #include "common/host.h"
 #include "common/number.h"
+#include "model/uncertainty_json.h"
 #include "output/report.h"
 
 #ifndef CT_VERSION
@@ -20,7 +21,7 @@
 namespace carbontracker {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Lines keep their keys in writing order ("event" first), for people who
 // read or grep the file.
@@ -130,6 +131,7 @@ Json JsonlWriter::consumption_json(const Consumption& c) const {
   } else {
     j["equivalents"] = nullptr;
   }
+  if (c.uncertainty) j["uncertainty"] = uncertainty_json<Json>(*c.uncertainty);
   return j;
 }
 
@@ -181,6 +183,7 @@ void JsonlWriter::epoch(const EpochRecord& epoch, const std::vector<DeviceInfo>&
     for (const DeviceInfo& d : devices) names.push_back(d.name);
     j["devices"] = names;
   }
+  if (epoch.uncertainty) j["uncertainty"] = uncertainty_json<Json>(*epoch.uncertainty);
   write_line(j);
 }
 

@@ -21,6 +21,7 @@
 #include "energy/sampler.h"
 #include "intensity/source.h"
 #include "logs/jsonl_writer.h"
+#include "model/uncertainty_budget.h"
 #include "output/json.h"
 #include "output/logger.h"
 #include "output/metrics.h"
@@ -93,7 +94,8 @@ class Tracker::Impl {
   void handle_error(const std::exception& e);
   template <typename F>
   void guarded(F&& body);
-  EpochRecord make_epoch(const Snapshot& start, const Snapshot& end, int index, bool partial);
+  EpochRecord make_epoch(const Snapshot& start, const Snapshot& end, int index, bool partial,
+                         const std::vector<IntensityRecord>& intensities);
   void log_epoch(const EpochRecord& e);
   void predict();
   void confirm();
@@ -124,7 +126,8 @@ class Tracker::Impl {
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<IntensitySource> intensity_;
   std::unique_ptr<Sampler> sampler_;
-  std::mutex jsonl_mu_;  // guards jsonl_ (written from both threads)
+  std::unique_ptr<UncertaintyBudget> budget_;  // the terms of every figure's uncertainty
+  std::mutex jsonl_mu_;                        // guards jsonl_ (written from both threads)
   std::unique_ptr<JsonlWriter> jsonl_;
   std::unique_ptr<LiveMetrics> metrics_;    // with metrics_port or metrics_textfile
   std::unique_ptr<ProgressLine> progress_;  // with progress, on a terminal
@@ -249,6 +252,8 @@ void Tracker::Impl::setup() {
                                          run_.messages.push_back(m);
                                        });
   run_.devices = sampler_->devices();
+  budget_ = std::make_unique<UncertaintyBudget>(run_.devices, opt_.pue, opt_.pue != kDefaultPue,
+                                                rapl_cpu_vendor(env_.proc_root, run_.devices));
   std::string line = components_line(run_.devices);
   logger_->info(line);
   logger_->output(line);
@@ -539,7 +544,8 @@ void Tracker::Impl::epoch_start() {
 }
 
 EpochRecord Tracker::Impl::make_epoch(const Snapshot& start, const Snapshot& end, int index,
-                                      bool partial) {
+                                      bool partial,
+                                      const std::vector<IntensityRecord>& intensities) {
   EpochRecord e;
   e.index = index;
   e.partial = partial;
@@ -551,6 +557,9 @@ EpochRecord Tracker::Impl::make_epoch(const Snapshot& start, const Snapshot& end
     e.missing.push_back(start.lost[i]);
     e.beside.push_back(i < run_.devices.size() && !counted_in_total(run_.devices[i].component));
   }
+  if (budget_)
+    e.uncertainty = budget_->window(window_figures(start, end),
+                                    window_intensity(intensities, start.unix_s, end.unix_s));
   return e;
 }
 
@@ -585,12 +594,13 @@ void Tracker::Impl::epoch_end() {
       return;
     }
     Snapshot end = sampler_->sample_now();
+    std::vector<IntensityRecord> intensities = sampler_->intensities();  // before mu_: see result()
     EpochRecord record;
     {
       std::lock_guard<std::mutex> lock(mu_);
       in_epoch_ = false;
       ++completed_;
-      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_, false));
+      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_, false, intensities));
       log_epoch(run_.epochs.back());
       record = run_.epochs.back();
     }
@@ -613,10 +623,12 @@ void Tracker::Impl::epoch_end() {
 
 void Tracker::Impl::predict() {
   double k = 0, energy_j = 0, duration_s = 0, co2_g = 0;
+  std::vector<EpochRecord> measured;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const EpochRecord& e : run_.epochs) {
       if (e.partial) continue;
+      measured.push_back(e);
       k += 1;
       energy_j += e.total_energy_j();
       duration_s += e.duration_s;
@@ -660,6 +672,13 @@ void Tracker::Impl::predict() {
   c.co2_g = (co2_g + remaining_epochs * mean_j / kJoulesPerKwh * ci) * opt_.pue;
   c.intensity_g_per_kwh = c.energy_kwh > 0 ? c.co2_g / c.energy_kwh : ci;
   c.intensity_note = note;
+  if (budget_) {
+    IntensityRecord used;
+    used.source = fc ? fc->source : now.source;
+    used.location = fc ? fc->location : now.location;
+    used.forecast = fc.has_value();
+    c.uncertainty = budget_->prediction(measured, opt_.epochs, ci, intensity_use(used));
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     run_.prediction = c;
@@ -669,6 +688,7 @@ void Tracker::Impl::predict() {
   logger_->output(consumption_block(fmt::format("Predicted consumption for {} epoch(s):", c.epochs),
                                     c.duration_s, c.energy_kwh, c.co2_g, opt_.decimal_precision,
                                     opt_.interpretable));
+  if (std::string line = uncertainty_line(c); !line.empty()) logger_->output(line);
 }
 
 void Tracker::Impl::confirm() {
@@ -706,11 +726,12 @@ void Tracker::Impl::finish(bool interrupted) {
                               eff_.monitor_epochs));
   if (in_epoch_) {
     Snapshot end = sampler_->sample_now();
+    std::vector<IntensityRecord> intensities = sampler_->intensities();
     EpochRecord record;
     {
       std::lock_guard<std::mutex> lock(mu_);
       in_epoch_ = false;
-      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_ + 1, true));
+      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_ + 1, true, intensities));
       log_epoch(run_.epochs.back());
       record = run_.epochs.back();
     }
@@ -743,6 +764,11 @@ void Tracker::Impl::finish(bool interrupted) {
                                   : (values.empty() ? kWorldDefaultIntensity : values.back());
     c.intensity_note = recs.size() > 1 ? "energy-weighted average of the values used"
                                        : "the value used throughout";
+    std::vector<Uncertainty> windows;
+    for (const EpochRecord& ep : run_.epochs)
+      if (ep.uncertainty) windows.push_back(*ep.uncertainty);
+    if (budget_ && !windows.empty() && windows.size() == run_.epochs.size())
+      c.uncertainty = UncertaintyBudget::total(windows);
     run_.actual = c;
   }
   std::string avg = fmt::format(
@@ -755,6 +781,7 @@ void Tracker::Impl::finish(bool interrupted) {
                          : fmt::format("Actual consumption for {} epoch(s):", c.epochs);
   logger_->output(consumption_block(desc, c.duration_s, c.energy_kwh, c.co2_g,
                                     opt_.decimal_precision, opt_.interpretable));
+  if (std::string line = uncertainty_line(c); !line.empty()) logger_->output(line);
   if (std::string node = node_figure_line(result(), opt_.decimal_precision); !node.empty()) {
     logger_->info(node);
     logger_->output(node);
