@@ -22,7 +22,10 @@ J uncertainty_json(const Uncertainty& u) {
       terms.push_back(J{{"source", t.source}, {"key", t.key}, {"u", t.u}});
     return J{{"u", f.standard()}, {"terms", terms}};
   };
-  return J{{"k", u.energy_kwh.k}, {"energy_kwh", figure(u.energy_kwh)}, {"co2_g", figure(u.co2_g)}};
+  // k as an integer when it is one ("k": 2).
+  const double k = u.energy_kwh.k;
+  J kj = k == static_cast<double>(static_cast<int>(k)) ? J(static_cast<int>(k)) : J(k);
+  return J{{"k", kj}, {"energy_kwh", figure(u.energy_kwh)}, {"co2_g", figure(u.co2_g)}};
 }
 
 // The member read back; nullopt when it is absent or not an object with both
