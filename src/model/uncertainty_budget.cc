@@ -23,15 +23,6 @@ bool counter_class(const std::string& cls) {
   return cls.rfind("rapl:", 0) == 0 || cls.find(":energy") != std::string::npos;
 }
 
-// "3.1", "22", "0.45": two significant figures for the console line.
-std::string percent(double fraction) {
-  double p = fraction * 100;
-  if (p >= 9.95) return fmt::format("{:.0f}", p);
-  if (p >= 0.995) return fmt::format("{:.1f}", p);
-  if (p <= 0) return "0";
-  return fmt::format("{:.2f}", p);
-}
-
 }  // namespace
 
 UncertaintyBudget::UncertaintyBudget(const std::vector<DeviceInfo>& devices, double pue,
@@ -231,18 +222,6 @@ std::string short_source(const std::string& source) {
     }
   }
   return source;
-}
-
-std::string uncertainty_line(const Consumption& c) {
-  if (!c.uncertainty) return "";
-  const Uncertainty& u = *c.uncertainty;
-  std::string line =
-      fmt::format("Uncertainty (95 %): energy +-{} %, CO2eq +-{} %",
-                  percent(u.energy_kwh.relative(c.energy_kwh)), percent(u.co2_g.relative(c.co2_g)));
-  const UncertaintyTerm* top = u.co2_g.dominant();
-  if (!top) top = u.energy_kwh.dominant();
-  if (top) line += " (" + short_source(top->source) + ")";
-  return line;
 }
 
 }  // namespace carbontracker

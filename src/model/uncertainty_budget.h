@@ -90,9 +90,4 @@ FigureUncertainty compact(const FigureUncertainty& figure);
 // The source shortened for the console: the text before its last " (...)".
 std::string short_source(const std::string& source);
 
-// "Uncertainty (95 %): energy +-3.1 %, CO2eq +-22 % (intensity: yearly
-// average)": relative expanded uncertainties and the largest contributor to
-// the CO2eq figure. Empty without an uncertainty.
-std::string uncertainty_line(const Consumption& c);
-
 }  // namespace carbontracker

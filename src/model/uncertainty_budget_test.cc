@@ -6,6 +6,7 @@
 
 #include "energy/engine.h"
 #include "model/uncertainty_json.h"
+#include "output/console_text.h"
 
 namespace carbontracker {
 namespace {

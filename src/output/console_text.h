@@ -9,11 +9,14 @@
 
 namespace carbontracker {
 
-// EEA 2020 average of new passenger cars: 107.5 gCO2eq per km.
-inline constexpr double kCarGramsPerKm = 107.5;
-
 // "\n{description}\n\tTime:\t...\n\tEnergy:\t... kWh\n\tCO2eq:\t... g" and, when
 // interpretable, "\n\tThis is equivalent to:\n\t{km} km travelled by car".
+// After a consumption block: "Uncertainty (95 %): energy +-3.1 %, CO2eq +-22 %
+// (intensity: yearly average)", the relative expanded uncertainties (two
+// significant figures) and the largest contributor to the CO2eq figure
+// (doc/uncertainty.md). Empty when the block has no uncertainty.
+std::string uncertainty_line(const Consumption& c);
+
 std::string consumption_block(const std::string& description, double duration_s, double energy_kwh,
                               double co2_g, int precision, bool interpretable);
 

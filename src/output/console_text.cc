@@ -1,11 +1,13 @@
-#include "output/report.h"
+#include "output/console_text.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
+#include "common/equivalents.h"
 #include "common/format.h"
 #include "common/number.h"
+#include "model/uncertainty_budget.h"
 
 namespace carbontracker {
 
@@ -15,8 +17,8 @@ std::string consumption_block(const std::string& description, double duration_s,
       fmt::format("\n{}\n\tTime:\t{}\n\tEnergy:\t{:.{}f} kWh\n\tCO2eq:\t{:.{}f} g", description,
                   format_duration(duration_s), energy_kwh, precision, co2_g, precision);
   if (interpretable && std::isfinite(co2_g) && co2_g >= 0)
-    text += fmt::format("\n\tThis is equivalent to:\n\t{:.{}f} km travelled by car",
-                        co2_g / kCarGramsPerKm, precision);
+    text += fmt::format("\n\tThis is equivalent to:\n\t{:.{}f} {}", car_km(co2_g), precision,
+                        kCarKmUnit);
   return text;
 }
 
@@ -61,6 +63,31 @@ std::string python_list(const std::vector<double>& values) {
   std::string out = "[";
   for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + python_number(values[i]);
   return out + "]";
+}
+
+namespace {
+
+// "3.1", "22", "0.45": two significant figures of a fraction in percent.
+std::string percent(double fraction) {
+  double p = fraction * 100;
+  if (p >= 9.95) return fmt::format("{:.0f}", p);
+  if (p >= 0.995) return fmt::format("{:.1f}", p);
+  if (p <= 0) return "0";
+  return fmt::format("{:.2f}", p);
+}
+
+}  // namespace
+
+std::string uncertainty_line(const Consumption& c) {
+  if (!c.uncertainty) return "";
+  const Uncertainty& u = *c.uncertainty;
+  std::string line =
+      fmt::format("Uncertainty (95 %): energy +-{} %, CO2eq +-{} %",
+                  percent(u.energy_kwh.relative(c.energy_kwh)), percent(u.co2_g.relative(c.co2_g)));
+  const UncertaintyTerm* top = u.co2_g.dominant();
+  if (!top) top = u.energy_kwh.dominant();
+  if (top) line += " (" + short_source(top->source) + ")";
+  return line;
 }
 
 }  // namespace carbontracker
