@@ -272,11 +272,13 @@ TEST(UncertaintyCoverage, PolledPowerIntegrationAlone) {
 TEST(UncertaintyCoverage, IntensityClassesAndDefaultPue) {
   uint64_t seed = 100;
   for (const char* source : {"Electricity Maps 2025 zone average (offline table)",
-                             "Electricity Maps (live)", "Ember world average (offline table)"}) {
+                             "Electricity Maps (live)", "Energi Data Service forecast",
+                             "Ember world average (offline table)"}) {
     Scenario s;
     s.devices = {estimated_dram()};
     s.intensity = table_intensity();
     s.intensity.source = source;
+    s.intensity.forecast = std::string(source).ends_with("forecast");
     std::string cls = intensity_use(s.intensity).cls;
     UncertaintyTable t = only(cls, UncertaintyTable::embedded().get(cls).relative_u);
     s.table = &t;

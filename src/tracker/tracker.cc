@@ -19,6 +19,7 @@
 #include "sensors/simulated.h"
 #include "tracker/distributed.h"
 #include "tracker/prediction.h"
+#include "tracker/run_metadata.h"
 #include "tracker/tracker_impl.h"
 
 namespace carbontracker {
