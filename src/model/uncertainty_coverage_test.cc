@@ -271,9 +271,9 @@ TEST(UncertaintyCoverage, PolledPowerIntegrationAlone) {
 
 TEST(UncertaintyCoverage, IntensityClassesAndDefaultPue) {
   uint64_t seed = 100;
-  for (const char* source : {"Electricity Maps 2025 zone average (offline table)",
-                             "Electricity Maps (live)", "Energi Data Service forecast",
-                             "Ember world average (offline table)"}) {
+  for (const char* source :
+       {"Electricity Maps 2025 zone average (offline table)", "Electricity Maps (live)",
+        "Energi Data Service forecast", "Ember world average (offline table)"}) {
     Scenario s;
     s.devices = {estimated_dram()};
     s.intensity = table_intensity();
