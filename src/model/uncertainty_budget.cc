@@ -10,6 +10,8 @@
 #include <limits>
 #include <map>
 
+#include "common/number.h"
+
 namespace carbontracker {
 namespace {
 
@@ -55,8 +57,8 @@ Uncertainty UncertaintyBudget::window(const std::vector<DeviceFigure>& devices,
     std::string sampling = std::string(counter_class(classes_[i]) ? "sampling: counter read times"
                                                                   : "sampling: polled power") +
                            " (" + devices_[i].name + ")";
-    add(u.energy_kwh, sampling, "", std::sqrt(std::max(0.0, f.sampling_var_j2)) * to_kwh);
-    add(u.co2_g, sampling, "", std::sqrt(std::max(0.0, f.sampling_var_co2_g2)) * pue_);
+    add(u.energy_kwh, sampling, "", sqrt_nonneg(std::max(0.0, f.sampling_var_j2)) * to_kwh);
+    add(u.co2_g, sampling, "", sqrt_nonneg(std::max(0.0, f.sampling_var_co2_g2)) * pue_);
   }
   const UncertaintyClass& ci = table_.get(intensity.cls);
   add(u.co2_g, ci.label + " (" + intensity.detail + ")", intensity.key,
@@ -119,16 +121,16 @@ std::optional<Uncertainty> UncertaintyBudget::prediction(const std::vector<Epoch
   if (rest > 0 && k >= 2) {
     double ss = 0;
     for (double x : epoch_kwh) ss += (x - mean_kwh) * (x - mean_kwh);
-    double s = std::sqrt(ss / (k - 1));
+    double s = sqrt_nonneg(ss / (k - 1));
     int nu = static_cast<int>(k) - 1;
-    spread = s * std::sqrt(rest + rest * rest / k) * student_t_9545(nu) / 2;
+    spread = s * sqrt_nonneg(rest + rest * rest / k) * student_t_9545(nu) / 2;
     source = fmt::format(
         "prediction: epoch-to-epoch spread ({} epochs, Student's t, {} degrees of "
         "freedom)",
         static_cast<int>(k), nu);
   } else if (rest > 0) {
     const UncertaintyClass& one = table_.get("prediction:one-epoch");
-    spread = one.relative_u * mean_kwh * std::sqrt(rest + rest * rest);
+    spread = one.relative_u * mean_kwh * sqrt_nonneg(rest + rest * rest);
     source = one.label + " (" + one.basis + ")";
   }
   add(u.energy_kwh, source, "", spread);
@@ -185,7 +187,7 @@ double student_t_9545(int nu) {
   // Cornish-Fisher expansion around z = 2.
   const double z = 2, v = nu;
   return z + (z * z * z + z) / (4 * v) +
-         (5 * std::pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * v * v);
+         (5 * z * z * z * z * z + 16 * z * z * z + 3 * z) / (96 * v * v);
 }
 
 FigureUncertainty compact(const FigureUncertainty& figure) {
@@ -204,7 +206,7 @@ FigureUncertainty compact(const FigureUncertainty& figure) {
       out.terms.push_back(t);
     } else {
       double& u = out.terms[it->second].u;
-      u = std::hypot(u, t.u);
+      u = hypot_simple(u, t.u);
     }
   }
   return out;
