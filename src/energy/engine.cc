@@ -12,8 +12,8 @@ namespace {
 constexpr double kJoulesPerKwh = 3.6e6;
 // Energy that may arrive within a zero-length interval (counter granularity).
 constexpr double kSlackJ = 1.0;
-// sqrt(12): the standard deviation of a uniform error of width w is w / sqrt(12).
-constexpr double kSqrt12 = 3.4641016151377544;
+// 1 / sqrt(12): the standard deviation of a uniform error of width w is w / sqrt(12).
+constexpr double kInvSqrt12 = 0.2886751345948129;
 }  // namespace
 
 EnergyEngine::EnergyEngine(std::vector<SensorDevice> devices)
@@ -47,10 +47,10 @@ void EnergyEngine::apply(size_t i, double t_s, const Reading& reading, double in
       double dt = t_s - s.last_t_s;
       add(i, (s.last_power_w + reading.power_w) / 2.0 * dt, intensity_g_per_kwh);
       // A step of power at an unknown instant of the interval (engine.h).
-      double u_j = std::fabs(reading.power_w - s.last_power_w) * dt / kSqrt12;
-      s.sampling_var_j2 += u_j * u_j;
+      double u_j = std::fabs(reading.power_w - s.last_power_w) * dt * kInvSqrt12;
+      s.variance.integration_j2 += u_j * u_j;
       double u_g = u_j / kJoulesPerKwh * intensity_g_per_kwh;
-      s.sampling_var_co2_g2 += u_g * u_g;
+      s.variance.integration_g2 += u_g * u_g;
     }
     s.last_power_w = reading.power_w;
     s.last_t_s = t_s;
@@ -101,10 +101,10 @@ void EnergyEngine::apply(size_t i, double t_s, const Reading& reading, double in
                         reading.counter >= s.last_counter ? reading.counter - s.last_counter : 0) *
                     dev.counter_unit_j;
     double span_s = std::max(0.0, read_end_s - t_s) + dev.counter_update_s;
-    double u_j = joules / (t_s - s.last_t_s) * span_s / kSqrt12;
-    s.edge_var_j2 = u_j * u_j;
+    double u_j = joules / (t_s - s.last_t_s) * span_s * kInvSqrt12;
+    s.variance.edge_j2 = u_j * u_j;
     double u_g = u_j / kJoulesPerKwh * intensity_g_per_kwh;
-    s.edge_var_co2_g2 = u_g * u_g;
+    s.variance.edge_g2 = u_g * u_g;
   }
   s.last_counter = reading.counter;
   s.last_t_s = t_s;

@@ -36,6 +36,14 @@
 
 namespace carbontracker {
 
+// The variances of a device's sampling error (engine.h, above).
+struct SamplingVariance {
+  double integration_j2 = 0;  // the power integration's, accumulated (J^2)
+  double integration_g2 = 0;  // the same in CO2eq (g^2)
+  double edge_j2 = 0;         // the latest counter reading's instant (J^2)
+  double edge_g2 = 0;         // the same in CO2eq (g^2)
+};
+
 class EnergyEngine {
  public:
   explicit EnergyEngine(std::vector<SensorDevice> devices);
@@ -53,13 +61,14 @@ class EnergyEngine {
   double energy_j(size_t i) const { return state_[i].energy_j; }
   double co2_g(size_t i) const { return state_[i].co2_g; }
   bool lost(size_t i) const { return state_[i].lost; }
-  // Accumulated variance of the power integration (J^2 and g^2).
-  double sampling_var_j2(size_t i) const { return state_[i].sampling_var_j2; }
-  double sampling_var_co2_g2(size_t i) const { return state_[i].sampling_var_co2_g2; }
-  // Variance of the latest counter reading's instant (J^2 and g^2); 0 for
-  // power devices and before the second reading.
-  double edge_var_j2(size_t i) const { return state_[i].edge_var_j2; }
-  double edge_var_co2_g2(size_t i) const { return state_[i].edge_var_co2_g2; }
+  // Accumulated variance of the power integration (J^2 and g^2), and that
+  // of the latest counter reading's instant (0 for power devices and before
+  // the second reading).
+  const SamplingVariance& sampling_variance(size_t i) const { return state_[i].variance; }
+  double sampling_var_j2(size_t i) const { return state_[i].variance.integration_j2; }
+  double sampling_var_co2_g2(size_t i) const { return state_[i].variance.integration_g2; }
+  double edge_var_j2(size_t i) const { return state_[i].variance.edge_j2; }
+  double edge_var_co2_g2(size_t i) const { return state_[i].variance.edge_g2; }
   bool has_reading(size_t i) const { return state_[i].has_last; }
   size_t size() const { return devices_.size(); }
   const SensorDevice& device(size_t i) const { return devices_[i]; }
@@ -78,10 +87,7 @@ class EnergyEngine {
     double last_t_s = 0;
     double energy_j = 0;
     double co2_g = 0;
-    double sampling_var_j2 = 0;
-    double sampling_var_co2_g2 = 0;
-    double edge_var_j2 = 0;
-    double edge_var_co2_g2 = 0;
+    SamplingVariance variance;
   };
   void add(size_t i, double joules, double intensity_g_per_kwh);
 

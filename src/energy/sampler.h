@@ -32,9 +32,7 @@ struct Snapshot {
   std::vector<double> energy_j;  // accumulated per device since start
   std::vector<double> co2_g;
   std::vector<bool> lost;
-  // Per device: the engine's sampling-error variances (engine.h), J^2 and g^2.
-  std::vector<double> sampling_var_j2, sampling_var_co2_g2;
-  std::vector<double> edge_var_j2, edge_var_co2_g2;
+  std::vector<SamplingVariance> sampling;  // per device (engine.h)
 };
 
 // What the sampling thread measured at one tick: the accumulated figures and

@@ -147,11 +147,11 @@ std::vector<DeviceFigure> window_figures(const Snapshot& start, const Snapshot& 
     DeviceFigure f;
     f.energy_j = end.energy_j[i] - at(start.energy_j, i);
     f.co2_g = at(end.co2_g, i) - at(start.co2_g, i);
-    f.sampling_var_j2 = std::max(0.0, at(end.sampling_var_j2, i) - at(start.sampling_var_j2, i)) +
-                        at(start.edge_var_j2, i) + at(end.edge_var_j2, i);
+    SamplingVariance a = i < start.sampling.size() ? start.sampling[i] : SamplingVariance{};
+    SamplingVariance b = i < end.sampling.size() ? end.sampling[i] : SamplingVariance{};
+    f.sampling_var_j2 = std::max(0.0, b.integration_j2 - a.integration_j2) + a.edge_j2 + b.edge_j2;
     f.sampling_var_co2_g2 =
-        std::max(0.0, at(end.sampling_var_co2_g2, i) - at(start.sampling_var_co2_g2, i)) +
-        at(start.edge_var_co2_g2, i) + at(end.edge_var_co2_g2, i);
+        std::max(0.0, b.integration_g2 - a.integration_g2) + a.edge_g2 + b.edge_g2;
     out.push_back(f);
   }
   return out;

@@ -94,10 +94,7 @@ Snapshot snapshot(const EnergyEngine& e) {
     s.energy_j.push_back(e.energy_j(i));
     s.co2_g.push_back(e.co2_g(i));
     s.lost.push_back(false);
-    s.sampling_var_j2.push_back(e.sampling_var_j2(i));
-    s.sampling_var_co2_g2.push_back(e.sampling_var_co2_g2(i));
-    s.edge_var_j2.push_back(e.edge_var_j2(i));
-    s.edge_var_co2_g2.push_back(e.edge_var_co2_g2(i));
+    s.sampling.push_back(e.sampling_variance(i));
   }
   return s;
 }
