@@ -81,6 +81,16 @@ Uncertainty UncertaintyBudget::total(const std::vector<Uncertainty>& windows) {
   return {compact(sum_uncertainty(energy)), compact(sum_uncertainty(co2))};
 }
 
+std::optional<Uncertainty> UncertaintyBudget::total(const std::vector<EpochRecord>& epochs) {
+  std::vector<Uncertainty> windows;
+  for (const EpochRecord& e : epochs) {
+    if (!e.uncertainty) return std::nullopt;
+    windows.push_back(*e.uncertainty);
+  }
+  if (windows.empty()) return std::nullopt;
+  return total(windows);
+}
+
 std::optional<Uncertainty> UncertaintyBudget::prediction(const std::vector<EpochRecord>& measured,
                                                          int planned_epochs,
                                                          double remaining_g_per_kwh,

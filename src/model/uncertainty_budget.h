@@ -47,6 +47,9 @@ class UncertaintyBudget {
   // The uncertainty of the sum of windows (the actual consumption): shared
   // keys linearly, sampling in quadrature (one term per device).
   static Uncertainty total(const std::vector<Uncertainty>& windows);
+  // The same over a run's epochs (partial ones included); nullopt when there
+  // are none or one has no uncertainty.
+  static std::optional<Uncertainty> total(const std::vector<EpochRecord>& epochs);
 
   // The prediction for planned_epochs from the measured complete epochs
   // (each with its uncertainty and total_energy_j()), the rest at

@@ -176,6 +176,17 @@ TEST(UncertaintyBudget, TotalAddsSensorTermsLinearlyAndSamplingInQuadrature) {
   EXPECT_DOUBLE_EQ(t.energy_kwh.terms[1].u, 2 * 0.01);
 }
 
+TEST(UncertaintyBudget, TotalOfEpochsNeedsEveryEpochsUncertainty) {
+  EpochRecord with, without;
+  with.uncertainty = Uncertainty{};
+  with.uncertainty->co2_g.terms = {{"x", "k", 1}};
+  EXPECT_FALSE(UncertaintyBudget::total(std::vector<EpochRecord>{}));
+  EXPECT_FALSE(UncertaintyBudget::total(std::vector<EpochRecord>{with, without}));
+  std::optional<Uncertainty> t = UncertaintyBudget::total(std::vector<EpochRecord>{with, with});
+  ASSERT_TRUE(t);
+  EXPECT_DOUBLE_EQ(t->co2_g.standard(), 2);
+}
+
 TEST(UncertaintyBudget, PredictionScalesTheMeasuredTermsAndAddsTheSpread) {
   UncertaintyBudget b({device("sim", "simulated", Provenance::kSimulated)}, 1.0, true, "");
   std::vector<EpochRecord> epochs;

@@ -119,6 +119,15 @@ std::string device_class(const DeviceInfo& d, std::string_view cpu_vendor) {
   return "measured:other";
 }
 
+IntensityUse intensity_use(const IntensityValue& value) {
+  IntensityRecord r;
+  r.g_per_kwh = value.g_per_kwh;
+  r.source = value.source;
+  r.location = value.location;
+  r.forecast = value.forecast;
+  return intensity_use(r);
+}
+
 IntensityUse intensity_use(const IntensityRecord& r) {
   IntensityUse u;
   std::string where = r.location.empty() ? "UNDETECTED" : r.location;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "carbontracker/results.h"
+#include "energy/intensity_feed.h"
 
 namespace carbontracker {
 
@@ -65,5 +66,6 @@ struct IntensityUse {
 // The class and key of an intensity value (a record the sampler used, or the
 // value a prediction uses).
 IntensityUse intensity_use(const IntensityRecord& record);
+IntensityUse intensity_use(const IntensityValue& value);
 
 }  // namespace carbontracker

@@ -363,13 +363,9 @@ void Tracker::Impl::predict() {
   logger_->output(ci.message);
 
   Consumption c = predicted_consumption(done, opt_.epochs, opt_.pue, ci);
-  if (budget_) {
-    IntensityRecord used;
-    used.source = fc ? fc->source : now.source;
-    used.location = fc ? fc->location : now.location;
-    used.forecast = fc.has_value();
-    c.uncertainty = budget_->prediction(measured, opt_.epochs, ci.g_per_kwh, intensity_use(used));
-  }
+  if (budget_)
+    c.uncertainty =
+        budget_->prediction(measured, opt_.epochs, ci.g_per_kwh, intensity_use(fc ? *fc : now));
   {
     std::lock_guard<std::mutex> lock(mu_);
     run_.prediction = c;
@@ -419,11 +415,7 @@ void Tracker::Impl::finish(bool interrupted) {
     run_.finished = true;
     run_.interrupted = interrupted;
     c = actual_consumption(run_, completed_, opt_.pue, recs);
-    std::vector<Uncertainty> windows;
-    for (const EpochRecord& ep : run_.epochs)
-      if (ep.uncertainty) windows.push_back(*ep.uncertainty);
-    if (budget_ && !windows.empty() && windows.size() == run_.epochs.size())
-      c.uncertainty = UncertaintyBudget::total(windows);
+    c.uncertainty = UncertaintyBudget::total(run_.epochs);
     run_.actual = c;
   }
   std::string avg = fmt::format(
