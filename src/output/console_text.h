@@ -11,6 +11,12 @@ namespace carbontracker {
 
 // "\n{description}\n\tTime:\t...\n\tEnergy:\t... kWh\n\tCO2eq:\t... g" and, when
 // interpretable, "\n\tThis is equivalent to:\n\t{km} km travelled by car".
+// After a consumption block: "Uncertainty (95 %): energy +-3.1 %, CO2eq +-22 %
+// (intensity: yearly average)", the relative expanded uncertainties (two
+// significant figures) and the largest contributor to the CO2eq figure
+// (doc/uncertainty.md). Empty when the block has no uncertainty.
+std::string uncertainty_line(const Consumption& c);
+
 std::string consumption_block(const std::string& description, double duration_s, double energy_kwh,
                               double co2_g, int precision, bool interpretable);
 

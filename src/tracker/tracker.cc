@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/format.h"
 #include "common/host.h"
+#include "model/uncertainty_budget.h"
 #include "output/console_text.h"
 #include "output/json.h"
 #include "sensors/discovery.h"
@@ -155,6 +156,8 @@ void Tracker::Impl::setup() {
                                          run_.messages.push_back(m);
                                        });
   run_.devices = sampler_->devices();
+  budget_ = std::make_unique<UncertaintyBudget>(run_.devices, opt_.pue, opt_.pue != kDefaultPue,
+                                                rapl_cpu_vendor(env_.proc_root, run_.devices));
   std::string line = components_line(run_.devices);
   logger_->info(line);
   logger_->output(line);
@@ -283,7 +286,8 @@ void Tracker::Impl::epoch_start() {
 }
 
 EpochRecord Tracker::Impl::make_epoch(const Snapshot& start, const Snapshot& end, int index,
-                                      bool partial) {
+                                      bool partial,
+                                      const std::vector<IntensityRecord>& intensities) {
   EpochRecord e;
   e.index = index;
   e.partial = partial;
@@ -295,6 +299,9 @@ EpochRecord Tracker::Impl::make_epoch(const Snapshot& start, const Snapshot& end
     e.missing.push_back(start.lost[i]);
     e.beside.push_back(i < run_.devices.size() && !counted_in_total(run_.devices[i].component));
   }
+  if (budget_)
+    e.uncertainty = budget_->window(window_figures(start, end),
+                                    window_intensity(intensities, start.unix_s, end.unix_s));
   return e;
 }
 
@@ -310,12 +317,13 @@ void Tracker::Impl::epoch_end() {
       return;
     }
     Snapshot end = sampler_->sample_now();
+    std::vector<IntensityRecord> intensities = sampler_->intensities();  // before mu_: see result()
     EpochRecord record;
     {
       std::lock_guard<std::mutex> lock(mu_);
       in_epoch_ = false;
       ++completed_;
-      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_, false));
+      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_, false, intensities));
       log_epoch(run_.epochs.back());
       record = run_.epochs.back();
     }
@@ -338,9 +346,12 @@ void Tracker::Impl::epoch_end() {
 
 void Tracker::Impl::predict() {
   EpochTotals done;
+  std::vector<EpochRecord> measured;
   {
     std::lock_guard<std::mutex> lock(mu_);
     done = complete_epochs(run_.epochs);
+    for (const EpochRecord& e : run_.epochs)
+      if (!e.partial) measured.push_back(e);
   }
   if (done.count == 0) return;
   double remaining = remaining_s(done, opt_.epochs);
@@ -348,11 +359,15 @@ void Tracker::Impl::predict() {
   // live value, when there is no forecast, is the one to use.
   std::optional<IntensityValue> fc;
   if (remaining > 0) fc = intensity_->forecast(remaining);
-  PredictionIntensity ci = prediction_intensity(fc, sampler_->current_intensity(), remaining);
+  IntensityValue now = sampler_->current_intensity();
+  PredictionIntensity ci = prediction_intensity(fc, now, remaining);
   logger_->info(ci.message);
   logger_->output(ci.message);
 
   Consumption c = predicted_consumption(done, opt_.epochs, opt_.pue, ci);
+  if (budget_)
+    c.uncertainty =
+        budget_->prediction(measured, opt_.epochs, ci.g_per_kwh, intensity_use(fc ? *fc : now));
   {
     std::lock_guard<std::mutex> lock(mu_);
     run_.prediction = c;
@@ -362,6 +377,7 @@ void Tracker::Impl::predict() {
   logger_->output(consumption_block(fmt::format("Predicted consumption for {} epoch(s):", c.epochs),
                                     c.duration_s, c.energy_kwh, c.co2_g, opt_.decimal_precision,
                                     opt_.interpretable));
+  if (std::string line = uncertainty_line(c); !line.empty()) logger_->output(line);
 }
 
 void Tracker::Impl::finish(bool interrupted) {
@@ -371,11 +387,12 @@ void Tracker::Impl::finish(bool interrupted) {
                               eff_.monitor_epochs));
   if (in_epoch_) {
     Snapshot end = sampler_->sample_now();
+    std::vector<IntensityRecord> intensities = sampler_->intensities();
     EpochRecord record;
     {
       std::lock_guard<std::mutex> lock(mu_);
       in_epoch_ = false;
-      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_ + 1, true));
+      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_ + 1, true, intensities));
       log_epoch(run_.epochs.back());
       record = run_.epochs.back();
     }
@@ -400,6 +417,7 @@ void Tracker::Impl::finish(bool interrupted) {
     run_.finished = true;
     run_.interrupted = interrupted;
     c = actual_consumption(run_, completed_, opt_.pue, recs);
+    c.uncertainty = UncertaintyBudget::total(run_.epochs);
     run_.actual = c;
   }
   std::string avg = fmt::format(
@@ -412,6 +430,7 @@ void Tracker::Impl::finish(bool interrupted) {
                          : fmt::format("Actual consumption for {} epoch(s):", c.epochs);
   logger_->output(consumption_block(desc, c.duration_s, c.energy_kwh, c.co2_g,
                                     opt_.decimal_precision, opt_.interpretable));
+  if (std::string line = uncertainty_line(c); !line.empty()) logger_->output(line);
   if (std::string node = node_figure_line(result(), opt_.decimal_precision); !node.empty()) {
     logger_->info(node);
     logger_->output(node);

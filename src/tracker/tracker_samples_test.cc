@@ -72,7 +72,7 @@ TEST(TrackerSamples, EachTickWritesThePowerOfEachDevice) {
   }
   std::vector<nlohmann::json> lines = jsonl_lines(fs::path(dir.path()) / "logs");
   ASSERT_GE(lines.size(), 2u);
-  EXPECT_EQ(lines.front()["schema"], 2);
+  EXPECT_EQ(lines.front()["schema"], 3);
   EXPECT_EQ(lines.back()["event"], "totals");
   ASSERT_EQ(lines.front()["devices"].size(), 2u);
   EXPECT_EQ(lines.front()["devices"][0]["component"], "gpu");
