@@ -50,7 +50,9 @@ for arch in "${arches[@]}"; do
     -DCMAKE_EXE_LINKER_FLAGS=-s -DCMAKE_SHARED_LINKER_FLAGS=-s \
     -DCT_BUILD_TESTS=OFF -DCT_BUILD_BENCH=OFF -DCT_BUILD_PYTHON=ON "${launcher[@]}" >&2
   targets=(carbontracker_cli)
-  if cmake --build "$build" --target help | grep -q '^carbontracker_c:'; then
+  # grep reads the whole list (no -q): stopping at the match would leave the
+  # writer a closed pipe, and pipefail would take its SIGPIPE for no match.
+  if cmake --build "$build" --target help | grep '^carbontracker_c:' >/dev/null; then
     targets+=(carbontracker_c carbontracker_python)
   fi
   cmake --build "$build" -j "$jobs" --target "${targets[@]}" >&2

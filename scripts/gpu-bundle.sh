@@ -20,7 +20,8 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCT_BUILD_PYTHON=OFF
   '-DCMAKE_BUILD_RPATH=$ORIGIN/lib' \
   '-DCMAKE_EXE_LINKER_FLAGS=-Wl,--disable-new-dtags' >/dev/null
 targets=(carbontracker_cli)
-if cmake --build "$build" --target help | grep -q '^gpu_bench:'; then targets+=(gpu_bench); fi
+# grep reads the whole list: -q would leave the writer a closed pipe (pipefail).
+if cmake --build "$build" --target help | grep '^gpu_bench:' >/dev/null; then targets+=(gpu_bench); fi
 cmake --build "$build" -j2 --target "${targets[@]}"
 rm -rf "$out"
 mkdir -p "$out/lib"

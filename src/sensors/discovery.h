@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "carbontracker/results.h"
+#include "carbontracker/device.h"
 #include "sensors/sensor.h"
 #include "sensors/sensor_table.h"
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "carbontracker/environment.h"
 #include "carbontracker/device.h"
+#include "carbontracker/environment.h"
 
 namespace carbontracker {
 
