@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/number.h"
+#include "common/text.h"
 
 namespace carbontracker {
 namespace {
@@ -212,8 +213,7 @@ class CarbonIntensityUk : public LiveProvider {
     pc = pc.substr(0, pc.find(' '));  // the API takes the outward code
     std::string clean;
     for (char ch : pc)
-      if (std::isalnum(static_cast<unsigned char>(ch)))
-        clean += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      if (std::isalnum(static_cast<unsigned char>(ch))) clean += upper(ch);
     return clean.size() >= 2 && clean.size() <= 4 ? "postcode/" + clean : "";
   }
   static std::string describe(const std::string& sel) {
@@ -422,10 +422,9 @@ ProviderConfig ProviderConfig::from_env(const Environment& env) {
   set("CARBONTRACKER_CARBONINTENSITY_UK_POSTCODE", c.uk_postcode);
   set("CARBONTRACKER_CARBONINTENSITY_UK_REGION_ID", c.uk_region_id);
   c.limits = HttpLimits::from_env(env);
-  std::string ms = env.var("CARBONTRACKER_IPGEO_TIMEOUT_MS");
-  char* end = nullptr;
-  double x = std::strtod(ms.c_str(), &end);
-  if (!ms.empty() && end && *end == 0 && std::isfinite(x) && x > 0) c.ipgeo_budget_s = x / 1000;
+  std::optional<double> ms =
+      parse_number(env.var("CARBONTRACKER_IPGEO_TIMEOUT_MS"), {.blanks = true, .plus = true});
+  if (ms && *ms > 0) c.ipgeo_budget_s = *ms / 1000;
   return c;
 }
 
@@ -439,7 +438,7 @@ Fetched<Location> parse_geolocation(const std::string& body) {
     return fail<Location>("the address is private (bogon)");
   Location loc;
   loc.alpha2 = string_field(*j, "country");
-  for (char& ch : loc.alpha2) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  loc.alpha2 = upper(loc.alpha2);
   if (loc.alpha2.size() != 2 || !std::isalpha(static_cast<unsigned char>(loc.alpha2[0])) ||
       !std::isalpha(static_cast<unsigned char>(loc.alpha2[1])))
     return fail<Location>("no country in the answer");
@@ -449,15 +448,12 @@ Fetched<Location> parse_geolocation(const std::string& body) {
   std::string coords = string_field(*j, "loc");
   size_t comma = coords.find(',');
   if (comma != std::string::npos) {
-    char* end1 = nullptr;
-    char* end2 = nullptr;
-    std::string lat_s = coords.substr(0, comma), lon_s = coords.substr(comma + 1);
-    double lat = std::strtod(lat_s.c_str(), &end1);
-    double lon = std::strtod(lon_s.c_str(), &end2);
-    if (*end1 == 0 && *end2 == 0 && std::isfinite(lat) && std::isfinite(lon) &&
-        std::abs(lat) <= 90 && std::abs(lon) <= 180) {
-      loc.lat = lat;
-      loc.lon = lon;
+    const NumberRules rules{.blanks = true, .plus = true};
+    std::optional<double> lat = parse_number(std::string_view(coords).substr(0, comma), rules);
+    std::optional<double> lon = parse_number(std::string_view(coords).substr(comma + 1), rules);
+    if (lat && lon && std::abs(*lat) <= 90 && std::abs(*lon) <= 180) {
+      loc.lat = *lat;
+      loc.lon = *lon;
     }
   }
   std::vector<std::string> parts;
