@@ -10,9 +10,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/equivalents.h"
 #include "common/number.h"
 #include "common/text.h"
-#include "output/report.h"
 
 namespace carbontracker::parser {
 namespace {
@@ -534,11 +534,11 @@ std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std:
     comp.avg_energy_usages_j = std::move(energy);
   }
 
-  auto car_km = [&](double co2_g) {
+  auto equivalents_of = [&](double co2_g) {
     std::optional<std::vector<std::pair<std::string, double>>> eq;
     if (!interpretable) return eq;
     eq.emplace();
-    if (co2_g >= 0) eq->emplace_back("km travelled by car", co2_g / kCarGramsPerKm);
+    if (co2_g >= 0) eq->emplace_back(kCarKmUnit, car_km(co2_g));
     return eq;
   };
 
@@ -566,7 +566,7 @@ std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std:
       c.duration_s = seconds;
       c.energy_kwh = joules * pue / 3.6e6;
       c.co2eq_g = grams * pue;
-      c.equivalents = car_km(c.co2eq_g);
+      c.equivalents = equivalents_of(c.co2eq_g);
       run.actual = c;
       problems->push_back("no totals line (run killed?); actual consumption summed from its " +
                           std::to_string(epochs.size()) + " epoch record(s)");

@@ -14,15 +14,12 @@
 #include <memory>
 
 #include "carbontracker/error.h"
+#include "carbontracker/version.h"
 #include "common/format.h"
 #include "common/number.h"
 #include "common/text.h"
 #include "report/cairo_api.h"
 #include "report/charts.h"
-
-#ifndef CT_VERSION
-#define CT_VERSION "unknown"
-#endif
 
 namespace carbontracker::report {
 namespace {
@@ -248,7 +245,7 @@ Doc document(const Report& report) {
   }
   doc.title("Carbon footprint report");
   doc.para(fmt::format("Logs: {} ({} run(s)). Made by carbontracker {}.", report.path,
-                       report.runs.size(), CT_VERSION));
+                       report.runs.size(), version()));
   doc.heading(report.runs.size() > 1 ? "All runs" : "Summary");
   std::vector<std::vector<std::string>> rows = {
       {"", "energy (kWh, with PUE)", "CO2eq (g, with PUE)"}};
