@@ -1,6 +1,5 @@
-// Numbers read from the environment and from a geolocation answer: whole
-// decimal numbers in the C locale, blanks and a '+' allowed around them,
-// never hexadecimal, never in part.
+// Numbers read from the environment and from the providers' answers: whole
+// decimal numbers in the C locale, never hexadecimal, never read in part.
 #include <gtest/gtest.h>
 
 #include "intensity/http.h"
@@ -9,7 +8,7 @@
 namespace carbontracker {
 namespace {
 
-TEST(IntensitySettings, HttpLimitsReadWholeDecimalMilliseconds) {
+TEST(IntensityNumbers, HttpLimitsReadWholeDecimalMilliseconds) {
   Environment env;
   env.vars = {{"CARBONTRACKER_HTTP_CONNECT_TIMEOUT_MS", " 250\n"},
               {"CARBONTRACKER_HTTP_TIMEOUT_MS", "+1500.5"},
@@ -29,7 +28,7 @@ TEST(IntensitySettings, HttpLimitsReadWholeDecimalMilliseconds) {
   }
 }
 
-TEST(IntensitySettings, IpGeolocationBudget) {
+TEST(IntensityNumbers, IpGeolocationBudget) {
   Environment env;
   env.vars = {{"CARBONTRACKER_IPGEO_TIMEOUT_MS", "500 "}};
   EXPECT_DOUBLE_EQ(ProviderConfig::from_env(env).ipgeo_budget_s, 0.5);
@@ -40,7 +39,7 @@ TEST(IntensitySettings, IpGeolocationBudget) {
   }
 }
 
-TEST(IntensitySettings, GeolocationCoordinatesAreTwoWholeNumbers) {
+TEST(IntensityNumbers, GeolocationCoordinatesAreTwoWholeNumbers) {
   auto coords = [](const std::string& loc) {
     Fetched<Location> f =
         parse_geolocation(R"({"city":"Aarhus","country":"DK","loc":")" + loc + R"("})");
@@ -58,6 +57,15 @@ TEST(IntensitySettings, GeolocationCoordinatesAreTwoWholeNumbers) {
     EXPECT_FALSE(lat) << bad;
     EXPECT_FALSE(lon) << bad;
   }
+}
+
+TEST(IntensityNumbers, IsoTimesReadTheirSecondsWhole) {
+  const double minute = *parse_iso_utc("2024-01-01T10:00Z");
+  EXPECT_EQ(parse_iso_utc("2024-01-01T10:00:30Z"), minute + 30);
+  EXPECT_EQ(parse_iso_utc("2024-01-01T10:00:30.5+00:00"), minute + 30.5);
+  for (const char* bad : {"2024-01-01T10:00:Z", "2024-01-01T10:00:1e1Z", "2024-01-01T10:00:.Z",
+                          "2024-01-01T10:00:30:00Z"})
+    EXPECT_FALSE(parse_iso_utc(bad)) << bad;
 }
 
 }  // namespace
