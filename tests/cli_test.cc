@@ -199,6 +199,7 @@ TEST(Cli, EveryBadArgumentExits2WithOneLineNamingTheOption) {
       {{"--pue", "0.5"}, "argument --pue: expected a number >= 1, got '0.5'"},
       {{"--pue=abc"}, "argument --pue: expected a number >= 1, got 'abc'"},
       {{"--pue", "nan"}, "argument --pue: expected a number >= 1, got 'nan'"},
+      {{"--pue", "0x10"}, "argument --pue: expected a number >= 1, got '0x10'"},
       {{"--update-interval", "0"},
        "argument --update-interval: expected a number of seconds > 0, got '0'"},
       {{"--update_interval", "inf"},

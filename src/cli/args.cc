@@ -6,28 +6,26 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "common/number.h"
+#include "common/text.h"
 #include "tracker/options.h"
 
 namespace carbontracker {
 
+// What Python's float() and int() take, as argparse's type=float and
+// type=int do: blanks around, a '+', and for float "inf" and "nan" (which
+// the options then refuse by range). Never hexadecimal.
 bool parse_double(const std::string& text, double& out) {
-  try {
-    size_t pos = 0;
-    out = std::stod(text, &pos);
-    return pos == text.size();
-  } catch (...) {
-    return false;
-  }
+  std::optional<double> v =
+      parse_number(text, {.blanks = true, .plus = true, .nan = true, .infinity = true});
+  if (v) out = *v;
+  return v.has_value();
 }
 
 bool parse_int(const std::string& text, int& out) {
-  try {
-    size_t pos = 0;
-    out = std::stoi(text, &pos);
-    return pos == text.size();
-  } catch (...) {
-    return false;
-  }
+  std::optional<int> v = parse_integer<int>(text, {.blanks = true, .plus = true});
+  if (v) out = *v;
+  return v.has_value();
 }
 
 std::optional<std::map<std::string, std::string>> parse_api_keys(std::string text) {
@@ -176,8 +174,7 @@ std::string parse_cli_args(const std::vector<std::string>& args, CliOptions& o) 
     auto get_name = [&](std::optional<std::string>& out) -> std::string {
       std::string text, err = get(text);
       if (!err.empty()) return err;
-      if (text.find_first_not_of(" \t") == std::string::npos)
-        return bad("expected a non-empty name");
+      if (trim(text).empty()) return bad("expected a non-empty name");
       out = text;
       return "";
     };

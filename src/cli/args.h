@@ -50,7 +50,9 @@ std::string cli_usage(const std::string& prog);
 // Python-literal form ({'electricitymaps': 'KEY'}). nullopt when it is neither.
 std::optional<std::map<std::string, std::string>> parse_api_keys(std::string text);
 
-// The whole of text as a number; false when text is not one (or not whole).
+// The whole of text as a number, as Python's int() and float() read an
+// argparse value: blanks around it and a '+' allowed, for a double "inf" and
+// "nan" too; never hexadecimal. false when text is not one (or not whole).
 bool parse_int(const std::string& text, int& out);
 bool parse_double(const std::string& text, double& out);
 

@@ -28,7 +28,10 @@ std::string python_float_repr(double x) {
   if (negative) s.remove_prefix(1);
   size_t e_pos = s.find('e');
   std::string_view mantissa = s.substr(0, e_pos);
-  int exp10 = e_pos == std::string_view::npos ? 0 : std::stoi(std::string(s.substr(e_pos + 1)));
+  // fmt writes the exponent as "e+20" or "e-05".
+  int exp10 = e_pos == std::string_view::npos
+                  ? 0
+                  : parse_integer<int>(s.substr(e_pos + 1), {.plus = true}).value_or(0);
   size_t point = mantissa.find('.');
   if (point == std::string_view::npos) point = mantissa.size();
   std::string digits;

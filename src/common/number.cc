@@ -48,25 +48,38 @@ int floor_log10(double x) {
   return k;
 }
 
-std::optional<double> parse_c_double(std::string_view s) {
-  if (s.empty() || s.size() > 400) return std::nullopt;
-  const char c = s.front();
-  if (!(c == '-' || c == '.' || (c >= '0' && c <= '9') || c == 'i' || c == 'I' || c == 'n' ||
-        c == 'N'))
-    return std::nullopt;
-  std::string_view body = s.front() == '-' ? s.substr(1) : s;
+std::optional<double> parse_number(std::string_view s, NumberRules rules) {
+  if (rules.blanks) s = trim(s);
+  std::string_view body = s;
+  if (!body.empty() && (body.front() == '-' || (rules.plus && body.front() == '+')))
+    body.remove_prefix(1);
+  if (body.empty() || body.size() > 400) return std::nullopt;
+  const bool negative = s.front() == '-';
+  const char c = body.front();
+  if (c == 'i' || c == 'I' || c == 'n' || c == 'N') {
+    const std::string word = lower(body);
+    double v;
+    if (rules.infinity && (word == "inf" || word == "infinity"))
+      v = std::numeric_limits<double>::infinity();
+    else if (rules.nan && word == "nan")
+      v = std::numeric_limits<double>::quiet_NaN();
+    else
+      return std::nullopt;
+    return negative ? -v : v;
+  }
+  if (!(c == '.' || (c >= '0' && c <= '9'))) return std::nullopt;
   if (body.size() > 1 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X')) return std::nullopt;
   char buf[402];
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = '\0';
+  std::memcpy(buf, body.data(), body.size());
+  buf[body.size()] = '\0';
   locale_t loc = c_locale();
   if (loc == static_cast<locale_t>(nullptr)) return std::nullopt;
   char* end = nullptr;
   errno = 0;
   double v = strtod_l(buf, &end, loc);
-  if (end != buf + s.size()) return std::nullopt;
+  if (end != buf + body.size()) return std::nullopt;
   if (errno == ERANGE && (std::isinf(v) || v == 0)) return std::nullopt;
-  return v;
+  return negative ? -v : v;
 }
 
 }  // namespace carbontracker

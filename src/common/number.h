@@ -3,13 +3,18 @@
 // The command-line program links no libm (one shared library fewer to load at
 // each start: system calls are dear on some hosts, BENCHMARKS.md), so the
 // few rounding functions it needs are here, exact for every double, and
-// decimal text is read with the C locale whatever the process's locale is.
+// decimal text is read with the C locale whatever the process's locale is:
+// parse_number and parse_integer are the one way text becomes a number.
 #pragma once
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <system_error>
+
+#include "common/text.h"
 
 namespace carbontracker {
 
@@ -85,9 +90,35 @@ inline double hypot_simple(double a, double b) { return sqrt_nonneg(a * a + b * 
 // (10^k as pow10_int gives it). 0 for x <= 0 or not finite.
 int floor_log10(double x);
 
-// The whole of s as a decimal number ("-12.5", "1e-3", "inf", "nan"), as
-// std::from_chars reads it: no leading space or '+', no hexadecimal. nullopt
-// when s is not one or is out of the range of a double.
-std::optional<double> parse_c_double(std::string_view s);
+// What parse_number reads besides a plain decimal number: an optional '-',
+// digits with an optional fraction and exponent ("-12.5", ".5", "1e-3"), in
+// the C locale whatever the process's locale. Never hexadecimal, never a
+// value out of the range of a double (an overflow is not read as infinity,
+// an underflow to 0 is not read as 0).
+struct NumberRules {
+  bool blanks = false;    // ASCII white space around it (what trim() takes away)
+  bool plus = false;      // a leading '+'
+  bool nan = false;       // "nan", any case, with an optional sign
+  bool infinity = false;  // "inf" and "infinity", any case, with an optional sign
+};
+
+// The whole of s as a number under `rules`; nullopt when it is not one.
+std::optional<double> parse_number(std::string_view s, NumberRules rules = {});
+
+// The whole of s as a whole number of type Int: decimal digits, after a '-'
+// for a signed Int; blanks and a '+' as `rules` allow (nan and infinity do
+// not apply). nullopt when it is not one or is out of Int's range.
+template <typename Int>
+std::optional<Int> parse_integer(std::string_view s, NumberRules rules = {}) {
+  if (rules.blanks) s = trim(s);
+  if (rules.plus && !s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s.front() == '-') return std::nullopt;
+  }
+  Int v{};
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
 
 }  // namespace carbontracker

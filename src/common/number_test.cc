@@ -1,13 +1,15 @@
 #include "common/number.h"
 
 #include <gtest/gtest.h>
-#include <locale.h>
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <random>
 #include <string>
+
+#include "fakes/scoped_locale.h"
 
 namespace carbontracker {
 namespace {
@@ -118,36 +120,75 @@ TEST(Number, PowersAndLogarithmsOfTen) {
   }
 }
 
-TEST(Number, ParseCDoubleReadsWhatFromCharsReads) {
-  for (const char* s :
-       {"0", "-0", "12.5", "-12.5", ".5", "5.", "1e3", "1E-3", "-2.5e+2", "151.6503", "0.1",
-        "1.7976931348623157e308", "123456789012345678901234", "2.2250738585072014e-308"}) {
+TEST(Number, ParseNumberReadsWhatFromCharsReads) {
+  for (const char* s : {"0", "-0", "12.5", "-12.5", ".5", "5.", "1e3", "1E-3", "-2.5e+2",
+                        "151.6503", "0.1", "1.7976931348623157e308", "123456789012345678901234",
+                        "2.2250738585072014e-308", "4.9e-324"}) {
     double want = 0;
     std::string_view v(s);
     auto r = std::from_chars(v.data(), v.data() + v.size(), want);
     ASSERT_EQ(r.ec, std::errc()) << s;
-    auto got = parse_c_double(s);
+    auto got = parse_number(s);
     ASSERT_TRUE(got) << s;
     EXPECT_EQ(*got, want) << s;
+    EXPECT_EQ(std::signbit(*got), std::signbit(want)) << s;
   }
-  EXPECT_TRUE(std::isinf(*parse_c_double("inf")));
-  EXPECT_TRUE(std::isnan(*parse_c_double("nan")));
-  for (const char* s : {"", " 1", "+1", "1 ", "1,5", "0x10", "-0x1p3", "abc", "1e", "--1", "1e999",
-                        "-1e999", "1e-999", "."})
-    EXPECT_FALSE(parse_c_double(s)) << '"' << s << '"';
+  // The default rules: nothing but the number itself.
+  for (const char* s :
+       {"",    " 1",    "+1",     "1 ",     "1,5", "0x10", "-0x1p3", "abc", "1e",     "--1",
+        "-+1", "1e999", "-1e999", "1e-999", ".",   "inf",  "-inf",   "nan", "nan(1)", "- 1"})
+    EXPECT_FALSE(parse_number(s)) << '"' << s << '"';
 }
 
-TEST(Number, ParseCDoubleIgnoresTheProcessLocale) {
-  // A locale whose decimal point is a comma, where one is installed.
-  const char* names[] = {"de_DE.UTF-8", "fr_FR.UTF-8", "de_DE.utf8", "C.UTF-8"};
-  locale_t comma = static_cast<locale_t>(nullptr);
-  for (const char* n : names)
-    if ((comma = newlocale(LC_ALL_MASK, n, static_cast<locale_t>(nullptr)))) break;
-  if (comma == static_cast<locale_t>(nullptr)) GTEST_SKIP() << "no other locale installed";
-  locale_t old = uselocale(comma);
-  auto v = parse_c_double("12.5");
-  uselocale(old);
-  freelocale(comma);
+TEST(Number, ParseNumberRulesEachAllowOneThing) {
+  EXPECT_EQ(parse_number(" \t12.5\r\n", {.blanks = true}), 12.5);
+  EXPECT_EQ(parse_number("\v-1\f", {.blanks = true}), -1.0);
+  EXPECT_FALSE(parse_number("+1", {.blanks = true}));
+  EXPECT_EQ(parse_number("+1", {.plus = true}), 1.0);
+  EXPECT_FALSE(parse_number("++1", {.plus = true}));
+  EXPECT_FALSE(parse_number("+-1", {.plus = true}));
+  EXPECT_FALSE(parse_number(" 1", {.plus = true}));
+  EXPECT_FALSE(parse_number("inf", {.nan = true}));
+  for (const char* s : {"nan", "NaN", "-nan", "+nan"})
+    EXPECT_TRUE(std::isnan(*parse_number(s, {.plus = true, .nan = true}))) << s;
+  EXPECT_FALSE(parse_number("nan", {.infinity = true}));
+  EXPECT_EQ(parse_number("inf", {.infinity = true}), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(parse_number("-Infinity", {.infinity = true}),
+            -std::numeric_limits<double>::infinity());
+  // Out of range is never infinity, whatever the rules.
+  EXPECT_FALSE(parse_number("1e999", {.infinity = true}));
+  EXPECT_FALSE(parse_number("infinite", {.infinity = true}));
+  EXPECT_FALSE(parse_number("0x10", {.blanks = true, .plus = true, .nan = true, .infinity = true}));
+}
+
+TEST(Number, ParseIntegerKeepsTheRangeAndTheRules) {
+  EXPECT_EQ(parse_integer<int>("42"), 42);
+  EXPECT_EQ(parse_integer<int>("-42"), -42);
+  EXPECT_EQ(parse_integer<int>("2147483647"), 2147483647);
+  EXPECT_FALSE(parse_integer<int>("2147483648"));
+  EXPECT_EQ(parse_integer<uint64_t>("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(parse_integer<uint64_t>("18446744073709551616"));
+  EXPECT_FALSE(parse_integer<uint64_t>("-1"));
+  EXPECT_FALSE(parse_integer<unsigned>("-0"));
+  for (const char* s :
+       {"", " ", "-", "+", "+7", " 7", "7\n", "1.5", "1e3", "0x10", "12a", "1 2", "- 1"})
+    EXPECT_FALSE(parse_integer<long long>(s)) << '"' << s << '"';
+  EXPECT_EQ(parse_integer<int>(" \t-42\r\n", {.blanks = true}), -42);
+  EXPECT_FALSE(parse_integer<int>("+7", {.blanks = true}));
+  EXPECT_EQ(parse_integer<int>("+7", {.plus = true}), 7);
+  EXPECT_EQ(parse_integer<uint64_t>("+7", {.plus = true}), 7u);
+  for (const char* s : {"++1", "+-1", "+ 1", "+"})
+    EXPECT_FALSE(parse_integer<int>(s, {.blanks = true, .plus = true})) << '"' << s << '"';
+}
+
+TEST(Number, ParseNumberIgnoresTheProcessLocale) {
+  std::optional<double> v;
+  {
+    // A locale whose decimal point is a comma, where one is installed.
+    testing::ScopedThreadLocale comma({"de_DE.UTF-8", "fr_FR.UTF-8", "de_DE.utf8", "C.UTF-8"});
+    if (!comma.installed()) GTEST_SKIP() << "no other locale installed";
+    v = parse_number("12.5");
+  }
   ASSERT_TRUE(v);
   EXPECT_EQ(*v, 12.5);
 }

@@ -10,6 +10,8 @@
 #include "carbontracker/error.h"
 #include "common/clock.h"
 #include "common/format.h"
+#include "common/number.h"
+#include "common/text.h"
 #include "intensity/cache_records.h"
 #include "intensity/disk_cache.h"
 #include "intensity/time_zone.h"
@@ -20,17 +22,11 @@ namespace {
 constexpr double kGeolocationTtlS = 24 * 3600;
 constexpr double kLiveTtlS = 600;
 
+// A number of milliseconds >= 0 from the environment, in seconds; fallback_s
+// when unset or not such a number.
 double env_ms(const Environment& env, const char* name, double fallback_s) {
-  std::string v = env.var(name);
-  char* end = nullptr;
-  double x = std::strtod(v.c_str(), &end);
-  if (!v.empty() && end && *end == 0 && std::isfinite(x) && x >= 0) return x / 1000;
-  return fallback_s;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
+  std::optional<double> ms = parse_number(env.var(name), {.blanks = true, .plus = true});
+  return ms && *ms >= 0 ? *ms / 1000 : fallback_s;
 }
 
 std::string cache_path(const Environment& env, const std::string& key) {
@@ -57,28 +53,28 @@ DetectingIntensitySource::DetectingIntensitySource(const IntensityOptions& optio
   std::string region = !options.region.empty() ? options.region : env_.region;
   if (!region.empty()) {
     explicit_location_ = true;
-    std::string upper = ascii_upper(region);
-    auto entry = table_.lookup(upper);
+    const std::string code = upper(region);
+    auto entry = table_.lookup(code);
     if (entry && entry->source == "electricitymaps") {
       location_.zone = entry->code;
       location_.alpha2 = entry->alpha2;
     } else if (entry) {
       location_.alpha2 = entry->alpha2;
-    } else if (upper.size() == 3 && !table_.alpha2_of(upper).empty()) {
-      location_.alpha2 = table_.alpha2_of(upper);
+    } else if (code.size() == 3 && !table_.alpha2_of(code).empty()) {
+      location_.alpha2 = table_.alpha2_of(code);
     } else {
       // Possibly a zone the live API knows but the table does not.
-      location_.zone = upper;
-      location_.alpha2 = upper.substr(0, upper.find('-'));
+      location_.zone = code;
+      location_.alpha2 = code.substr(0, code.find('-'));
     }
-    location_.address = upper;
-    note(fmt::format("Location {} from {}.", upper,
+    location_.address = code;
+    note(fmt::format("Location {} from {}.", code,
                      options.region.empty() ? "CARBONTRACKER_REGION" : "the region option"));
     if (!entry)
       note(
           fmt::format("Region {} is not in the offline carbon-intensity table: using the world "
                       "average until a live value arrives.",
-                      upper));
+                      code));
   } else {
     auto tz = system_time_zone(env_);
     std::string country = tz ? country_of_time_zone(env_.zone_tab, tz->first) : "";

@@ -10,16 +10,9 @@
 #include <sstream>
 #include <system_error>
 
-namespace carbontracker {
+#include "common/text.h"
 
-uint64_t fnv1a64(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+namespace carbontracker {
 
 std::string DiskCache::file_name(const std::string& key) {
   std::string safe;

@@ -42,7 +42,4 @@ class DiskCache {
   std::string dir_;
 };
 
-// 64-bit FNV-1a, stable across runs and platforms.
-uint64_t fnv1a64(const std::string& s);
-
 }  // namespace carbontracker

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "common/number.h"
+#include "common/text.h"
 
 namespace carbontracker {
 namespace {
@@ -114,13 +115,12 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  std::string line(data, size * n);
-  std::string lower = line;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.rfind("retry-after:", 0) == 0) {
-    char* end = nullptr;
-    double s = std::strtod(line.c_str() + 12, &end);
-    if (end != line.c_str() + 12 && std::isfinite(s) && s >= 0) t->retry_after_s = s;
+  std::string_view line(data, size * n);
+  constexpr std::string_view kRetryAfter = "retry-after:";
+  if (starts_with_nocase(line, kRetryAfter)) {
+    // Seconds (an HTTP date is not read).
+    std::optional<double> s = parse_number(line.substr(kRetryAfter.size()), {.blanks = true});
+    if (s && *s >= 0) t->retry_after_s = *s;
   }
   return size * n;
 }
@@ -229,21 +229,16 @@ bool Stopper::sleep_for(double seconds) {
 HttpLimits HttpLimits::from_env(const Environment& env) {
   HttpLimits l;
   auto ms = [&](const char* name, double& field) {
-    std::string v = env.var(name);
-    char* end = nullptr;
-    double x = std::strtod(v.c_str(), &end);
-    if (!v.empty() && end && *end == 0 && std::isfinite(x) && x > 0) field = x / 1000;
+    std::optional<double> x = parse_number(env.var(name), {.blanks = true, .plus = true});
+    if (x && *x > 0) field = *x / 1000;
   };
   ms("CARBONTRACKER_HTTP_CONNECT_TIMEOUT_MS", l.connect_timeout_s);
   ms("CARBONTRACKER_HTTP_TIMEOUT_MS", l.attempt_timeout_s);
   ms("CARBONTRACKER_HTTP_BUDGET_MS", l.budget_s);
   ms("CARBONTRACKER_HTTP_BACKOFF_MS", l.backoff_s);
-  std::string retries = env.var("CARBONTRACKER_HTTP_RETRIES");
-  if (!retries.empty()) {
-    char* end = nullptr;
-    long r = std::strtol(retries.c_str(), &end, 10);
-    if (end && *end == 0 && r >= 0 && r <= 10) l.max_retries = static_cast<int>(r);
-  }
+  std::optional<int> retries =
+      parse_integer<int>(env.var("CARBONTRACKER_HTTP_RETRIES"), {.blanks = true, .plus = true});
+  if (retries && *retries >= 0 && *retries <= 10) l.max_retries = *retries;
   return l;
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "common/number.h"
+#include "common/text.h"
 #include "intensity/provider_answers.h"
 #include "intensity/providers.h"
 
@@ -132,8 +133,7 @@ class CarbonIntensityUk : public LiveProvider {
     pc = pc.substr(0, pc.find(' '));  // the API takes the outward code
     std::string clean;
     for (char ch : pc)
-      if (std::isalnum(static_cast<unsigned char>(ch)))
-        clean += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      if (std::isalnum(static_cast<unsigned char>(ch))) clean += upper(ch);
     return clean.size() >= 2 && clean.size() <= 4 ? "postcode/" + clean : "";
   }
   static std::string describe(const std::string& sel) {
@@ -266,10 +266,9 @@ ProviderConfig ProviderConfig::from_env(const Environment& env) {
   set("CARBONTRACKER_CARBONINTENSITY_UK_POSTCODE", c.uk_postcode);
   set("CARBONTRACKER_CARBONINTENSITY_UK_REGION_ID", c.uk_region_id);
   c.limits = HttpLimits::from_env(env);
-  std::string ms = env.var("CARBONTRACKER_IPGEO_TIMEOUT_MS");
-  char* end = nullptr;
-  double x = std::strtod(ms.c_str(), &end);
-  if (!ms.empty() && end && *end == 0 && std::isfinite(x) && x > 0) c.ipgeo_budget_s = x / 1000;
+  std::optional<double> ms =
+      parse_number(env.var("CARBONTRACKER_IPGEO_TIMEOUT_MS"), {.blanks = true, .plus = true});
+  if (ms && *ms > 0) c.ipgeo_budget_s = *ms / 1000;
   return c;
 }
 

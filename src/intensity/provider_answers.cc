@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "common/number.h"
+#include "common/text.h"
+
 namespace carbontracker {
 namespace {
 
@@ -99,7 +102,7 @@ Fetched<Location> parse_geolocation(const std::string& body) {
     return fail<Location>("the address is private (bogon)");
   Location loc;
   loc.alpha2 = string_field(*j, "country");
-  for (char& ch : loc.alpha2) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  loc.alpha2 = upper(loc.alpha2);
   if (loc.alpha2.size() != 2 || !std::isalpha(static_cast<unsigned char>(loc.alpha2[0])) ||
       !std::isalpha(static_cast<unsigned char>(loc.alpha2[1])))
     return fail<Location>("no country in the answer");
@@ -109,15 +112,12 @@ Fetched<Location> parse_geolocation(const std::string& body) {
   std::string coords = string_field(*j, "loc");
   size_t comma = coords.find(',');
   if (comma != std::string::npos) {
-    char* end1 = nullptr;
-    char* end2 = nullptr;
-    std::string lat_s = coords.substr(0, comma), lon_s = coords.substr(comma + 1);
-    double lat = std::strtod(lat_s.c_str(), &end1);
-    double lon = std::strtod(lon_s.c_str(), &end2);
-    if (*end1 == 0 && *end2 == 0 && std::isfinite(lat) && std::isfinite(lon) &&
-        std::abs(lat) <= 90 && std::abs(lon) <= 180) {
-      loc.lat = lat;
-      loc.lon = lon;
+    const NumberRules rules{.blanks = true, .plus = true};
+    std::optional<double> lat = parse_number(std::string_view(coords).substr(0, comma), rules);
+    std::optional<double> lon = parse_number(std::string_view(coords).substr(comma + 1), rules);
+    if (lat && lon && std::abs(*lat) <= 90 && std::abs(*lon) <= 180) {
+      loc.lat = *lat;
+      loc.lon = *lon;
     }
   }
   std::vector<std::string> parts;

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "common/number.h"
+#include "common/text.h"
 
 namespace carbontracker {
 
@@ -44,9 +45,11 @@ std::optional<double> parse_iso_utc(const std::string& text) {
   double seconds = 0;
   std::string rest = text.substr(consumed);
   if (!rest.empty() && rest[0] == ':') {
-    char* end = nullptr;
-    seconds = std::strtod(rest.c_str() + 1, &end);
-    rest = end;
+    size_t end = std::min(rest.find_first_not_of("0123456789.", 1), rest.size());
+    std::optional<double> s = parse_number(std::string_view(rest).substr(1, end - 1));
+    if (!s) return std::nullopt;
+    seconds = *s;
+    rest = rest.substr(end);
   }
   if (!(rest.empty() || rest == "Z" || rest == "+00:00" || rest == "+0000")) return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || !(seconds >= 0 && seconds < 61))

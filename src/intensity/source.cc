@@ -1,16 +1,13 @@
 #include "intensity/source.h"
 
-#include <cctype>
-
 #include "carbontracker/error.h"
+#include "common/text.h"
 
 namespace carbontracker {
 
 void IntensitySource::set_api_keys(const std::map<std::string, std::string>& keys) {
   for (const auto& [name, key] : keys) {
-    std::string lower;
-    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower != "electricitymaps")
+    if (lower(name) != "electricitymaps")
       throw Error(ErrorCode::kInvalidArgument, "Invalid API name '" + name + "' given.");
   }
 }

@@ -1,20 +1,13 @@
 #include "intensity/table.h"
 
 #include <cctype>
-#include <charconv>
-#include <cmath>
 
 #include "common/embedded.h"
 #include "common/number.h"
+#include "common/text.h"
 #include "intensity/source.h"
 
 namespace carbontracker {
-
-std::string ascii_upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::vector<std::string> split_csv_line(std::string_view line) {
   std::vector<std::string> fields(1);
@@ -75,16 +68,17 @@ IntensityTable::IntensityTable(std::string_view csv) {
     auto f = split_csv_line(line);
     if (f.size() != 7 || f[0].empty()) continue;
     TableEntry e;
-    e.code = ascii_upper(f[0]);
-    e.alpha2 = ascii_upper(f[1]);
-    e.alpha3 = ascii_upper(f[2]);
+    e.code = upper(f[0]);
+    e.alpha2 = upper(f[1]);
+    e.alpha3 = upper(f[2]);
     e.name = f[3];
     if (!f[4].empty()) {
-      auto r = std::from_chars(f[4].data(), f[4].data() + f[4].size(), e.year);
-      if (r.ec != std::errc()) continue;
+      std::optional<int> year = parse_integer<int>(f[4]);
+      if (!year) continue;
+      e.year = *year;
     }
-    std::optional<double> g = parse_c_double(f[5]);
-    if (!g || !std::isfinite(*g) || *g < 0) continue;
+    std::optional<double> g = parse_number(f[5]);
+    if (!g || *g < 0) continue;
     e.g_per_kwh = *g;
     e.source = f[6];
     entries_.push_back(std::move(e));
@@ -108,21 +102,21 @@ const TableEntry* IntensityTable::find(std::string_view code, std::string_view s
 }
 
 std::string IntensityTable::alpha3_of(std::string_view alpha2) const {
-  std::string a2 = ascii_upper(alpha2);
+  std::string a2 = upper(alpha2);
   for (const auto& e : entries_)
     if (e.alpha2 == a2 && !e.alpha3.empty()) return e.alpha3;
   return "";
 }
 
 std::string IntensityTable::alpha2_of(std::string_view alpha3) const {
-  std::string a3 = ascii_upper(alpha3);
+  std::string a3 = upper(alpha3);
   for (const auto& e : entries_)
     if (e.alpha3 == a3 && !e.alpha2.empty()) return e.alpha2;
   return "";
 }
 
 std::optional<TableEntry> IntensityTable::lookup(std::string_view region) const {
-  std::string key = ascii_upper(region);
+  std::string key = upper(region);
   if (key.empty()) return std::nullopt;
   if (const TableEntry* e = find(key, "electricitymaps")) return *e;
   std::string alpha2 = key.size() == 3 ? alpha2_of(key) : "";

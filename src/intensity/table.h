@@ -58,7 +58,4 @@ class IntensityTable {
 // Splits one RFC 4180 CSV line into fields (quotes and doubled quotes).
 std::vector<std::string> split_csv_line(std::string_view line);
 
-// Upper-cases ASCII letters.
-std::string ascii_upper(std::string_view s);
-
 }  // namespace carbontracker

@@ -6,48 +6,16 @@
 #include "logs/log_text.h"
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/equivalents.h"
 #include "common/number.h"
+#include "common/text.h"
 
 namespace carbontracker::parser {
 namespace {
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; }
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i)
-    if (lower(s[i]) != lower(prefix[i])) return false;
-  return true;
-}
-
-bool icontains(std::string_view s, std::string_view needle) {
-  auto it = std::search(s.begin(), s.end(), needle.begin(), needle.end(),
-                        [](char a, char b) { return lower(a) == lower(b); });
-  return it != s.end();
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -69,24 +37,16 @@ bool split_timestamp(std::string_view line, std::string_view* message) {
   return true;
 }
 
-// A number: an infinity ("inf", or out of range) in a log is malformed, never
-// summed. "nan" is read, as the original reads it ("CO2eq: nan g" when no
-// intensity was known), and never summed either.
+// A number in a log: blanks and a '+' around it are allowed. An infinity
+// ("inf", or out of range) is malformed, never summed. "nan" is read, as the
+// original writes it ("CO2eq: nan g" when no intensity was known), and never
+// summed either.
 std::optional<double> parse_double(std::string_view s) {
-  s = trim(s);
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return std::nullopt;
-  auto v = parse_c_double(s);
-  if (v && std::isinf(*v)) return std::nullopt;
-  return v;
+  return parse_number(s, {.blanks = true, .plus = true, .nan = true});
 }
 
 std::optional<long long> parse_int(std::string_view s) {
-  s = trim(s);
-  long long v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
+  return parse_integer<long long>(s, {.blanks = true});
 }
 
 // Calls f(line) for every line, without the line break.
@@ -191,7 +151,7 @@ std::vector<double> parse_power_values(std::string_view text) {
   std::string_view rest = text;
   while (!rest.empty()) {
     size_t start = 0;
-    auto sep = [](char c) { return is_space(c) || c == '[' || c == ']' || c == ','; };
+    auto sep = [](char c) { return is_blank(c) || c == '[' || c == ']' || c == ','; };
     while (start < rest.size() && sep(rest[start])) ++start;
     size_t end = start;
     while (end < rest.size() && !sep(rest[end])) ++end;
@@ -225,7 +185,7 @@ Components parse_components_line(std::string_view text) {
     if (list_end < list_start) continue;
     std::string_view list = trim(s.substr(list_start, list_end - list_start));
     if (!list.empty() && list.back() == '.') list.remove_suffix(1);
-    std::string name = to_lower(s.substr(name_start, with_pos - name_start));
+    std::string name = lower(s.substr(name_start, with_pos - name_start));
     ComponentLog& comp = get_component(comps, name);
     while (!list.empty()) {
       size_t comma = list.find(',');
@@ -253,7 +213,7 @@ StdLogText parse_std_log_text(std::string_view text) {
       msg = line;
     msg = trim(msg);
     if (msg.empty()) return;
-    if (icontains(msg, "training was interrupted")) {
+    if (contains_nocase(msg, "training was interrupted")) {
       out.early_stop = true;
       out.recognized = true;
     }
@@ -274,7 +234,7 @@ StdLogText parse_std_log_text(std::string_view text) {
         ++bad_power_lines;
         return;
       }
-      std::string comp = to_lower(trim(rest.substr(0, colon)));
+      std::string comp = lower(trim(rest.substr(0, colon)));
       auto it =
           std::find_if(powers.begin(), powers.end(), [&](auto& p) { return p.first == comp; });
       if (it == powers.end()) {
@@ -347,8 +307,8 @@ OutputLogText parse_output_log_text(std::string_view text) {
   };
   // Returns true if `s` opens a consumption block.
   auto try_heading = [&](std::string_view s) {
-    bool pred = istarts_with(s, "Predicted consumption for ");
-    bool actual = istarts_with(s, "Actual consumption");
+    bool pred = starts_with_nocase(s, "Predicted consumption for ");
+    bool actual = starts_with_nocase(s, "Actual consumption");
     if (!pred && !actual) return false;
     std::string_view rest = s.substr(pred ? 26 : 18);
     std::optional<long long> count;
@@ -356,7 +316,7 @@ OutputLogText parse_output_log_text(std::string_view text) {
       rest = trim(rest);
       if (rest == ":") {
         // "Actual consumption:" has no count.
-      } else if (istarts_with(rest, "for ")) {
+      } else if (starts_with_nocase(rest, "for ")) {
         rest = trim(rest.substr(4));
         size_t sp = rest.find(' ');
         count = parse_int(rest.substr(0, sp));
@@ -410,19 +370,19 @@ OutputLogText parse_output_log_text(std::string_view text) {
       return;
     }
     if (kind == Kind::kNone) return;
-    if (istarts_with(msg, "Time:")) {
+    if (starts_with_nocase(msg, "Time:")) {
       block.duration_s = parse_duration_text(msg.substr(5));
-    } else if (istarts_with(msg, "Energy:")) {
+    } else if (starts_with_nocase(msg, "Energy:")) {
       if (auto v = value_before(msg.substr(7), "kWh")) {
         block.energy_kwh = *v;
         have_energy = true;
       }
-    } else if (istarts_with(msg, "CO2eq:")) {
+    } else if (starts_with_nocase(msg, "CO2eq:")) {
       if (auto v = value_before(msg.substr(6), "g")) {
         block.co2eq_g = *v;
         have_co2 = true;
       }
-    } else if (istarts_with(msg, "This is equivalent to:")) {
+    } else if (starts_with_nocase(msg, "This is equivalent to:")) {
       in_equivalents = true;
       block.equivalents.emplace();
     } else if (in_equivalents) {

@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "carbontracker/error.h"
+#include "common/number.h"
 
 namespace carbontracker {
 namespace parser {
@@ -61,11 +62,8 @@ void check_job_nodes(const std::string& job, const std::vector<const LogResult*>
     int expected = 0;
     std::map<std::string, int> logs_per_node;
     for (const LogResult* r : step_runs) {
-      int n = 0;
-      std::string text = meta_of(*r, {"nodes", "SLURM_JOB_NUM_NODES"});
-      if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit) && text.size() < 9)
-        n = std::stoi(text);
-      expected = std::max(expected, n);
+      std::optional<int> n = parse_integer<int>(meta_of(*r, {"nodes", "SLURM_JOB_NUM_NODES"}));
+      if (n) expected = std::max(expected, *n);
       // Only a log that names its node (written by a measuring rank) can be
       // a duplicate: older logs of one host may be successive runs.
       logs_per_node[node_of(*r)] += meta_of(*r, {"node"}).empty() ? 0 : 1;

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/number.h"
+#include "common/text.h"
 
 namespace carbontracker::report {
 namespace {
@@ -151,11 +152,6 @@ std::pair<double, const char*> co2_unit(double max_g) {
   if (max_g >= 10000) return {1000, "kg"};
   if (max_g < 0.1) return {1e-3, "mg"};
   return {1, "g"};
-}
-
-std::string upper(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  return s;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "carbontracker/version.h"
 #include "common/format.h"
 #include "common/number.h"
+#include "common/text.h"
 #include "report/cairo_api.h"
 #include "report/charts.h"
 
@@ -561,8 +562,7 @@ std::optional<Format> format_for(const std::string& output) {
   size_t dot = output.find_last_of('.');
   size_t slash = output.find_last_of('/');
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return std::nullopt;
-  std::string ext = output.substr(dot + 1);
-  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string ext = lower(std::string_view(output).substr(dot + 1));
   if (ext == "pdf") return Format::kPdf;
   if (ext == "html" || ext == "htm") return Format::kHtml;
   if (ext == "svg") return Format::kSvg;

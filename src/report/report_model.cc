@@ -16,6 +16,7 @@
 
 #include "carbontracker/error.h"
 #include "common/format.h"
+#include "common/number.h"
 
 namespace carbontracker::report {
 namespace fs = std::filesystem;
@@ -285,17 +286,21 @@ void read_text_logs(const parser::LogResult& r, RunReport& run) {
       R"(Defaulted to average carbon intensity for (\w+) in (\d+) of ([0-9.]+) gCO2/kWh)");
   static const std::regex kFirstTime(R"(^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d))");
   static const std::regex kVersion(R"(carbontracker version ([^\s]+))");
-  if (std::regex_search(std_text, m, kPue)) run.pue = std::stod(m[1]);
+  // A malformed figure ("1.2.3", ".") is left out, never read in part.
+  auto number = [&m](int group) { return parse_number(m[group].str()); };
+  if (std::regex_search(std_text, m, kPue)) {
+    if (std::optional<double> pue = number(1)) run.pue = pue;
+  }
   if (std::regex_search(std_text, m, kFirstTime)) run.start = m[1].str() + " (local time)";
   if (std::regex_search(std_text, m, kVersion)) run.version = m[1];
   if (std::regex_search(std_text, m, kAverage)) {
-    run.intensity_g_per_kwh = std::stod(m[1]);
+    run.intensity_g_per_kwh = number(1);
     run.intensity_location = m[2];
   }
   if (std::regex_search(std_text, m, kDefault)) {
     run.intensity_source =
         fmt::format("{} average of {} (live intensity unavailable)", m[1].str(), m[2].str());
-    if (!run.intensity_g_per_kwh) run.intensity_g_per_kwh = std::stod(m[3]);
+    if (!run.intensity_g_per_kwh) run.intensity_g_per_kwh = number(3);
   } else if (run.intensity_g_per_kwh) {
     run.intensity_source = "not recorded in the text logs";
   }

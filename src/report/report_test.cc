@@ -229,6 +229,30 @@ TEST(ReportModel, KilledTextRunShowsItsEpochs) {
   EXPECT_NE(html.find(format_fixed(275.0 * 3.01 * 1.58 / 3.6e6, 6)), std::string::npos);
 }
 
+// Figures in the text logs are read whole or not at all: "." or "1.2.3"
+// (a hand-edited or truncated log) is neither a crash nor the number 1.2.
+TEST(ReportModel, MalformedFiguresInTextLogsAreLeftOut) {
+  ScratchDir dir;
+  std::string src =
+      fixture_dir("cli_sim_cpu_gpu") + "/13016.744321_2026-11-26T213553Z_carbontracker";
+  std::string std_log = read_text(src + ".log");
+  for (auto [from, to] :
+       {std::pair<std::string, std::string>{"PUE coefficient of 1.58", "PUE coefficient of ."},
+        {"was 481.00 gCO2", "was 4.8.1 gCO2"}}) {
+    size_t at = std_log.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    std_log.replace(at, from.size(), to);
+  }
+  write_file(dir.file("1.2_2026-11-26T213553Z_carbontracker.log"), std_log);
+  write_file(dir.file("1.2_2026-11-26T213553Z_carbontracker_output.log"),
+             read_text(src + "_output.log"));
+  Report rep;
+  ASSERT_NO_THROW(rep = build_report(dir.file("1.2_2026-11-26T213553Z_carbontracker.log")));
+  ASSERT_EQ(rep.runs.size(), 1u);
+  EXPECT_FALSE(rep.runs[0].pue);
+  EXPECT_NE(rep.runs[0].intensity_g_per_kwh.value_or(0), 4.8);
+}
+
 TEST(ReportModel, SeveralRunsAggregateFirstThenOneSectionEach) {
   ScratchDir dir;
   RunResult run = scripted_run();

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/number.h"
+#include "common/text.h"
 
 namespace carbontracker {
 namespace {
@@ -73,13 +75,6 @@ int count_vcpus(std::string_view stat) {
   return n;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // "key<tabs>: value" of the first processor block.
 std::string_view cpuinfo_field(std::string_view cpuinfo, std::string_view key) {
   size_t pos = 0;
@@ -99,16 +94,6 @@ std::string_view cpuinfo_field(std::string_view cpuinfo, std::string_view key) {
     if (trim(line.substr(0, colon)) == key) return trim(line.substr(colon + 1));
   }
   return {};
-}
-
-std::optional<long> to_long(std::string_view s) {
-  if (s.empty() || s.size() > 18) return std::nullopt;
-  long v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
 }
 
 int count_processors(std::string_view cpuinfo) {
@@ -272,9 +257,9 @@ class CpuEstimateSensor : public Sensor {
 
 CpuPowerModel cpu_power_model(std::string_view cpuinfo) {
   const std::string_view vendor = cpuinfo_field(cpuinfo, "vendor_id");
-  const std::optional<long> family = to_long(cpuinfo_field(cpuinfo, "cpu family"));
-  const std::optional<long> model = to_long(cpuinfo_field(cpuinfo, "model"));
-  const std::optional<long> stepping = to_long(cpuinfo_field(cpuinfo, "stepping"));
+  const std::optional<long> family = parse_integer<long>(cpuinfo_field(cpuinfo, "cpu family"));
+  const std::optional<long> model = parse_integer<long>(cpuinfo_field(cpuinfo, "model"));
+  const std::optional<long> stepping = parse_integer<long>(cpuinfo_field(cpuinfo, "stepping"));
   const std::string_view name = cpuinfo_field(cpuinfo, "model name");
 
   if (vendor == "GenuineIntel" && family == 6 && model) {
@@ -401,7 +386,7 @@ ProbeResult probe_cpu_estimate(const ProbeContext& ctx, std::shared_ptr<const Fi
       rest = rest.substr(0, rest.find('\n'));
       rest = trim(rest);
       if (rest.size() > 3 && rest.substr(rest.size() - 3) == " kB") rest.remove_suffix(3);
-      mem_kb = to_long(trim(rest));
+      mem_kb = parse_integer<long>(trim(rest));
     }
   }
   if (mem_kb && *mem_kb > 0) {

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include "common/number.h"
+
 namespace carbontracker {
 
 int SystemFileReader::read(const char* path, char* buf, size_t cap, size_t* len) const {
@@ -58,32 +60,6 @@ std::shared_ptr<const FileReader> SystemFileReader::instance() {
   return reader;
 }
 
-bool parse_u64(const char* s, size_t len, uint64_t* out) {
-  size_t i = 0;
-  while (i < len && (s[i] == ' ' || s[i] == '\t')) ++i;
-  size_t start = i;
-  uint64_t value = 0;
-  while (i < len && s[i] >= '0' && s[i] <= '9') {
-    unsigned digit = static_cast<unsigned>(s[i] - '0');
-    if (value > (UINT64_MAX - digit) / 10) return false;
-    value = value * 10 + digit;
-    ++i;
-  }
-  if (i == start) return false;
-  while (i < len && (s[i] == '\n' || s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) ++i;
-  if (i != len) return false;
-  *out = value;
-  return true;
-}
-
-std::string trim(std::string s) {
-  size_t end = s.find_last_not_of(" \t\r\n");
-  s.erase(end == std::string::npos ? 0 : end + 1);
-  size_t begin = s.find_first_not_of(" \t\r\n");
-  s.erase(0, begin == std::string::npos ? s.size() : begin);
-  return s;
-}
-
 int read_text(const FileReader& files, const std::string& path, std::string* out) {
   char buf[256];
   size_t len = 0;
@@ -97,7 +73,10 @@ int read_u64(const FileReader& files, const char* path, uint64_t* value) {
   size_t len = 0;
   int err = files.read(path, buf, sizeof buf, &len);
   if (err != 0) return err;
-  if (len == sizeof buf || !parse_u64(buf, len, value)) return -1;
+  if (len == sizeof buf) return -1;
+  std::optional<uint64_t> number = parse_integer<uint64_t>({buf, len}, {.blanks = true});
+  if (!number) return -1;
+  *value = *number;
   return 0;
 }
 

@@ -43,18 +43,13 @@ class SystemFileReader : public FileReader {
 
 // Helpers for sysfs attribute files, shared by the sensors that read them.
 
-// Decimal digits with optional surrounding whitespace; false for anything else
-// (empty, signs, junk, overflow).
-bool parse_u64(const char* s, size_t len, uint64_t* out);
-
-// s without leading and trailing blanks and line ends.
-std::string trim(std::string s);
-
 // Reads a small text file (at most 256 bytes); returns 0 or an errno.
 int read_text(const FileReader& files, const std::string& path, std::string* out);
 
 // Reads a file holding one non-negative integer (a counter, microwatts):
-// 0 on success, an errno, or -1 for content that is not such a number.
+// decimal digits, ASCII white space around them allowed (no sign). 0 on
+// success, an errno, or -1 for content that is not such a number (empty,
+// signs, junk, overflow).
 int read_u64(const FileReader& files, const char* path, uint64_t* value);
 
 }  // namespace carbontracker

@@ -18,6 +18,9 @@
 #include <map>
 #include <utility>
 
+#include "common/number.h"
+#include "common/text.h"
+
 namespace carbontracker {
 namespace {
 
@@ -238,11 +241,10 @@ GraceRail parse_grace_rail(const std::string& oem, unsigned* socket) {
   for (const auto& [word, rail] : kRails) {
     std::string prefix = std::string(word) + " Power Socket ";
     if (oem.rfind(prefix, 0) != 0) continue;
-    std::string rest = oem.substr(prefix.size());
-    if (rest.empty() || rest.size() > 6 ||
-        rest.find_first_not_of("0123456789") != std::string::npos)
-      return GraceRail::kNone;
-    *socket = static_cast<unsigned>(std::stoul(rest));
+    std::string_view rest = std::string_view(oem).substr(prefix.size());
+    std::optional<unsigned> n = parse_integer<unsigned>(rest);
+    if (!n || rest.size() > 6) return GraceRail::kNone;
+    *socket = *n;
     return rail;
   }
   return GraceRail::kNone;
@@ -268,10 +270,10 @@ std::vector<Meter> power_meters(const HwmonScan& s, const FileReader& files, Pro
     }
     std::string path;
     if (find_attr(files, e.dir, "power1_oem_info", &path, &text) == 0) m.oem = trim(text);
-    uint64_t ms = 0;
-    if (find_attr(files, e.dir, "power1_average_interval", &path, &text) == 0 &&
-        parse_u64(text.data(), text.size(), &ms))
-      m.interval_s = static_cast<double>(ms) / 1000.0;
+    if (find_attr(files, e.dir, "power1_average_interval", &path, &text) == 0) {
+      if (std::optional<uint64_t> ms = parse_integer<uint64_t>(text, {.blanks = true}))
+        m.interval_s = static_cast<double>(*ms) / 1000.0;
+    }
     meters.push_back(std::move(m));
   }
   return meters;

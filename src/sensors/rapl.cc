@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.h"
+
 namespace carbontracker {
 namespace {
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "carbontracker/error.h"
+#include "common/text.h"
 
 namespace carbontracker {
 
@@ -29,19 +30,13 @@ class SimulatedSensor : public Sensor {
   double power_w_;
 };
 
-bool blank(const std::string& s) {
-  for (char c : s)
-    if (!std::isspace(static_cast<unsigned char>(c))) return false;
-  return true;
-}
-
 }  // namespace
 
 std::unique_ptr<Sensor> make_simulated_sensor(ComponentKind component, const std::string& name,
                                               double watts, std::optional<double> util) {
   bool gpu = component == ComponentKind::kGpu;
   const char* label = gpu ? "GPU" : "CPU";
-  if (blank(name))
+  if (trim(name).empty())
     throw Error(ErrorCode::kInvalidArgument,
                 fmt::format("{} name must be a non-empty string.", label));
   if (!std::isfinite(watts) || watts < 0)

@@ -13,11 +13,13 @@
 
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <map>
 #include <mutex>
+
+#include "common/number.h"
+#include "common/text.h"
 
 namespace carbontracker {
 
@@ -26,11 +28,8 @@ namespace {
 // A non-negative integer, or -1 when absent or malformed.
 int number(const Environment& env, const char* name) {
   if (!env.has_var(name)) return -1;
-  std::string text = env.var(name);
-  int value = -1;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return -1;
-  return value;
+  std::optional<int> value = parse_integer<int>(env.var(name));
+  return value && *value >= 0 ? *value : -1;
 }
 
 int first_number(const Environment& env, std::initializer_list<const char*> names) {
@@ -49,15 +48,6 @@ int nodes_from(int world_size, int local_world_size) {
   if (world_size > 0 && local_world_size > 0 && world_size % local_world_size == 0)
     return world_size / local_world_size;
   return -1;
-}
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 constexpr const char* kWrapperMeasures = "the carbontracker wrapper";
@@ -159,7 +149,7 @@ std::string NodeLock::file_name(const std::string& job_key) {
   for (char c : job_key)
     safe +=
         std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ? c : '_';
-  if (safe.size() > 64) safe = safe.substr(0, 40) + fmt::format("-{:016x}", fnv1a(job_key));
+  if (safe.size() > 64) safe = safe.substr(0, 40) + fmt::format("-{:016x}", fnv1a64(job_key));
   return fmt::format("carbontracker-{}-{}.lock", static_cast<long>(getuid()), safe);
 }
 

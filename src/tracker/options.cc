@@ -7,6 +7,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/text.h"
+
 namespace carbontracker {
 
 namespace {
@@ -23,8 +25,7 @@ bool valid_ip_address(const std::string& text) {
 void parse_components(const std::string& components, EffectiveOptions& eff) {
   std::string spec;
   for (char c : components)
-    if (!std::isspace(static_cast<unsigned char>(c)))
-      spec += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!is_blank(c)) spec += lower(c);
   bool gpu = false, cpu = false, node = false;
   std::stringstream ss(spec);
   std::string name;

@@ -3,10 +3,10 @@
 // notes, and, at each tick, the JSONL samples, live metrics and progress line.
 #include <fmt/format.h>
 
-#include <cctype>
 #include <iostream>
 
 #include "common/format.h"
+#include "common/text.h"
 #include "tracker/prediction.h"
 #include "tracker/tracker_impl.h"
 
@@ -18,11 +18,6 @@ std::optional<std::string> read_stdin_line() {
   std::string line;
   if (!std::getline(std::cin, line)) return std::nullopt;
   return line;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 }  // namespace
@@ -58,7 +53,7 @@ void Tracker::Impl::confirm() {
                   "stop_and_confirm: no answer could be read (end of input). Run interactively "
                   "or set stop_and_confirm=false.");
     std::string a = lower(*answer);
-    while (!a.empty() && std::isspace(static_cast<unsigned char>(a.back()))) a.pop_back();
+    while (!a.empty() && is_blank(a.back())) a.pop_back();
     if (a == "y") {
       logger_->output("Continuing...");
       return;

@@ -28,7 +28,7 @@ function(probe_link climb expect)
     set(defs -DCLIMB)
   endif()
   execute_process(COMMAND ${CXX} -std=c++20 -I${PUBLIC_INCLUDE} ${defs} ${PROBES}/link.cc
-                          ${LIB_sensors} ${LIB_common} -o ${WORK}/link_probe
+                          ${LIB_sensors} ${LIB_common} ${LINK_FLAGS} -o ${WORK}/link_probe
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   report("sensors calls into model (climb=${climb})" "${expect}" "${rc}" "${err}"
          "undefined reference to `carbontracker::RunResult::energy_j")

@@ -2,25 +2,26 @@
 
 #include <dirent.h>
 
-#include <cctype>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <vector>
+
+#include "common/number.h"
+#include "common/text.h"
 
 namespace carbontracker {
 namespace {
 
-// The parent pid in a stat line, or -1. The command name sits in parentheses
-// and may itself hold spaces and ')', so parse after the last ')'.
+// The parent pid in a stat line ("PID (COMM) STATE PPID ..."), or -1. The
+// command name may itself hold spaces and ')', so parse after the last ')'.
 int parent_pid(const std::string& stat_line) {
   size_t close = stat_line.rfind(')');
   if (close == std::string::npos) return -1;
-  std::istringstream rest(stat_line.substr(close + 1));
-  std::string state;
-  int ppid = -1;
-  if (!(rest >> state >> ppid)) return -1;
-  return ppid;
+  std::string_view rest = trim(std::string_view(stat_line).substr(close + 1));
+  size_t after_state = rest.find(' ');
+  if (after_state == std::string_view::npos) return -1;
+  rest = trim(rest.substr(after_state));
+  return parse_integer<int>(rest.substr(0, rest.find(' '))).value_or(-1);
 }
 
 }  // namespace
@@ -31,15 +32,13 @@ std::set<int> process_tree_pids(const std::string& proc_root, int root_pid) {
   if (DIR* dir = opendir(proc_root.c_str())) {
     while (dirent* entry = readdir(dir)) {
       const char* name = entry->d_name;
-      bool numeric = *name != '\0';
-      for (const char* c = name; *c; ++c)
-        numeric = numeric && std::isdigit(static_cast<unsigned char>(*c));
-      if (!numeric) continue;
+      std::optional<int> pid = parse_integer<int>(name);
+      if (!pid || *pid <= 0) continue;
       std::ifstream in(proc_root + "/" + name + "/stat");
       std::string line;
       if (!std::getline(in, line)) continue;
       int ppid = parent_pid(line);
-      if (ppid > 0) children.emplace(ppid, std::atoi(name));
+      if (ppid > 0) children.emplace(ppid, *pid);
     }
     closedir(dir);
   }

@@ -3,24 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/number.h"
+#include "common/text.h"
+
 namespace carbontracker {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) !=
-        std::tolower(static_cast<unsigned char>(prefix[i])))
-      return false;
-  }
-  return true;
-}
 
 std::vector<std::string_view> split_commas(std::string_view s) {
   std::vector<std::string_view> out;
@@ -47,7 +34,7 @@ std::optional<unsigned> resolve_entry(std::string_view entry, const std::vector<
       *why = "no such GPU index";
       return std::nullopt;
     }
-    unsigned index = static_cast<unsigned>(std::stoul(std::string(entry)));
+    unsigned index = *parse_integer<unsigned>(entry);  // at most 9 digits
     if (index >= uuids.size()) {
       *why = "no such GPU index (" + std::to_string(uuids.size()) + " GPU(s))";
       return std::nullopt;
