@@ -1,0 +1,23 @@
+#include "model/uncertainty_sum.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace carbontracker {
+
+void add_uncertainty(FigureUncertainty& total, const FigureUncertainty& add) {
+  if (total.terms.empty()) total.k = add.k;
+  for (const UncertaintyTerm& t : add.terms) {
+    auto it = std::find_if(total.terms.begin(), total.terms.end(), [&](const UncertaintyTerm& o) {
+      return t.key.empty() ? o.key.empty() && o.source == t.source : o.key == t.key;
+    });
+    if (it == total.terms.end())
+      total.terms.push_back(t);
+    else if (t.key.empty())
+      it->u = std::hypot(it->u, t.u);
+    else
+      it->u += t.u;
+  }
+}
+
+}  // namespace carbontracker
