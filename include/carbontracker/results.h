@@ -7,53 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "carbontracker/device.h"
+#include "carbontracker/intensity_record.h"
 #include "carbontracker/uncertainty.h"
 
 namespace carbontracker {
-
-// Component kinds in the order the original prints them: GPU first, then CPU.
-// kNode is the whole server as a platform power meter measures it (ACPI
-// power_meter, the Grace Hopper module rails): reported beside the GPU and
-// CPU figures, never added to them (it contains them).
-enum class ComponentKind { kGpu, kCpu, kNode };
-
-// Whether a component's energy is part of the run's totals (all but kNode).
-inline bool counted_in_total(ComponentKind kind) { return kind != ComponentKind::kNode; }
-
-// "gpu", "cpu" or "node".
-const char* component_name(ComponentKind kind);
-
-// Where a device's figures come from.
-enum class Provenance {
-  kMeasured,   // a hardware energy counter or power sensor
-  kEstimated,  // a model (named in DeviceInfo::source)
-  kSimulated,  // the sim_* options: constant watts x utilisation
-  kPlatformMeter,  // a power meter of the platform (ACPI power_meter, Grace module rail)
-};
-
-// "measured", "estimated", "simulated", "platform power meter"
-const char* provenance_name(Provenance p);
-
-struct DeviceInfo {
-  std::string name;  // as shown in the components line, e.g. "cpu:0", "NVIDIA A100-SXM4-40GB"
-  ComponentKind component = ComponentKind::kCpu;
-  Provenance provenance = Provenance::kMeasured;
-  // How the figure is obtained, e.g. "RAPL energy counter /sys/class/powercap/intel-rapl:0",
-  // "NVML total energy counter", "NVML power, sampled at 10 Hz", or the estimation model
-  // with its constants.
-  std::string source;
-  // Further qualification, e.g. "whole board (MIG instance)"; empty if none.
-  std::string note;
-};
-
-// One carbon-intensity value the run used.
-struct IntensityRecord {
-  double g_per_kwh = 0;
-  double unix_time_s = 0;  // from when the value was used
-  std::string source;      // e.g. "world average", "Electricity Maps (live)"
-  std::string location;    // e.g. "DK", "UNDETECTED"
-  bool forecast = false;
-};
 
 struct EpochRecord {
   int index = 0;         // 1-based
@@ -77,10 +35,10 @@ struct EpochRecord {
 
 // A consumption block: "Predicted consumption for N epoch(s):" or "Actual consumption ...".
 struct Consumption {
-  int epochs = 0;           // epochs the figures cover (completed ones for the actual block)
+  int epochs = 0;  // epochs the figures cover (completed ones for the actual block)
   double duration_s = 0;
-  double energy_kwh = 0;    // with PUE
-  double co2_g = 0;         // with PUE
+  double energy_kwh = 0;           // with PUE
+  double co2_g = 0;                // with PUE
   double intensity_g_per_kwh = 0;  // the intensity behind co2_g (energy-weighted average)
   std::string intensity_note;      // e.g. "forecast" or "current value, no forecast available"
   // Uncertainty of energy_kwh and co2_g (doc/uncertainty.md); absent for
@@ -120,8 +78,8 @@ struct RunResult {
   int planned_epochs = 0;
   std::optional<Consumption> prediction;
   std::optional<Consumption> actual;
-  bool finished = false;       // monitoring has ended (actual reported, or stop())
-  bool interrupted = false;    // stop() before monitor_epochs were completed
+  bool finished = false;              // monitoring has ended (actual reported, or stop())
+  bool interrupted = false;           // stop() before monitor_epochs were completed
   std::vector<std::string> messages;  // warnings said during the run, in order
   DistributedInfo distributed;
 

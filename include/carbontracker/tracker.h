@@ -26,6 +26,7 @@
 #include "carbontracker/environment.h"
 #include "carbontracker/error.h"
 #include "carbontracker/results.h"
+#include "carbontracker/version.h"
 
 namespace carbontracker {
 
@@ -163,8 +164,5 @@ class Tracker {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// The library version, e.g. "0.1.0".
-const char* version();
 
 }  // namespace carbontracker

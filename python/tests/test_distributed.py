@@ -9,16 +9,20 @@ RANK_1 = {"RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "2", "LOCAL_WORLD_SIZE":
           "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}
 
 
-def set_rank(monkeypatch, rank):
+def set_rank(monkeypatch, rank, tmp_path):
     for k, v in RANK_1.items():
         monkeypatch.setenv(k, v)
     monkeypatch.setenv("RANK", str(rank))
     monkeypatch.setenv("LOCAL_RANK", str(rank))
     monkeypatch.delenv("CARBONTRACKER_MEASURED_BY", raising=False)
+    # Local rank 0 takes the job's node lock: in this test's own directory.
+    lock_dir = tmp_path / "run"
+    lock_dir.mkdir(mode=0o700, exist_ok=True)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(lock_dir))
 
 
 def test_another_local_rank_is_quiet(tmp_path, monkeypatch, capsys, sim_cpu):
-    set_rank(monkeypatch, 1)
+    set_rank(monkeypatch, 1, tmp_path)
     tracker = CarbonTracker(epochs=2, monitor_epochs=2, log_dir=tmp_path / "logs", **sim_cpu)
     assert tracker.distributed == "auto"
     assert not tracker.monitoring
@@ -36,7 +40,7 @@ def test_another_local_rank_is_quiet(tmp_path, monkeypatch, capsys, sim_cpu):
 
 
 def test_local_rank_zero_measures(tmp_path, monkeypatch, capsys, sim_cpu):
-    set_rank(monkeypatch, 0)
+    set_rank(monkeypatch, 0, tmp_path)
     tracker = CarbonTracker(epochs=1, log_dir=tmp_path / "logs", **sim_cpu)
     tracker.epoch_start()
     tracker.epoch_end()
@@ -48,8 +52,8 @@ def test_local_rank_zero_measures(tmp_path, monkeypatch, capsys, sim_cpu):
     assert any(p.name.endswith(".jsonl") for p in (tmp_path / "logs").iterdir())
 
 
-def test_off_measures_in_every_rank(monkeypatch, capsys, sim_cpu):
-    set_rank(monkeypatch, 1)
+def test_off_measures_in_every_rank(tmp_path, monkeypatch, capsys, sim_cpu):
+    set_rank(monkeypatch, 1, tmp_path)
     tracker = CarbonTracker(epochs=1, distributed="off", **sim_cpu)
     tracker.epoch_start()
     tracker.epoch_end()

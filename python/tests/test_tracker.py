@@ -163,6 +163,20 @@ def test_results_after_each_epoch_and_at_the_end(sim_cpu):
     assert tracker.results == final
 
 
+def test_a_stray_epoch_end_is_ignored_with_one_warning(sim_cpu, capsys):
+    tracker = CarbonTracker(epochs=2, components="cpu", **sim_cpu)
+    tracker.epoch_end()  # no epoch started: not a 0-second epoch, no prediction
+    r = tracker.results
+    assert r["epochs"] == [] and r.get("prediction") is None
+    warning = "epoch_end() was called without epoch_start(); it is ignored."
+    assert r["messages"] == [warning]
+    assert capsys.readouterr().out.count(warning) == 1
+    run_epochs(tracker, 1)
+    r = tracker.results
+    assert [e["index"] for e in r["epochs"]] == [1]
+    assert r["prediction"]["energy_kwh"] > 0
+
+
 def test_stop_reports_an_epoch_in_progress_as_partial(sim_cpu, capsys):
     tracker = CarbonTracker(epochs=5, monitor_epochs=-1, components="cpu", **sim_cpu)
     run_epochs(tracker, 2)

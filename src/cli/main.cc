@@ -1,5 +1,7 @@
 #include <malloc.h>
 
+#include <exception>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -11,7 +13,14 @@ int main(int argc, char** argv) {
   // calls are dear on some hosts). Untouched pages cost no memory.
   mallopt(M_TOP_PAD, 1 << 20);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
-  // The process exits right after: no need to put the signal handlers back.
-  return carbontracker::run_cli(std::vector<std::string>(argv, argv + argc),
-                                carbontracker::SignalHandlers::kLeave);
+  try {
+    // The process exits right after: no need to put the signal handlers back.
+    return carbontracker::run_cli(std::vector<std::string>(argv, argv + argc),
+                                  carbontracker::SignalHandlers::kLeave);
+  } catch (const std::exception& e) {
+    std::cerr << "carbontracker: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "carbontracker: internal error\n";
+  }
+  return 70;
 }

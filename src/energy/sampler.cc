@@ -24,7 +24,7 @@ std::vector<SensorDevice> all_devices(const std::vector<std::unique_ptr<Sensor>>
 }
 }  // namespace
 
-Sampler::Sampler(std::vector<std::unique_ptr<Sensor>> sensors, IntensitySource* intensity,
+Sampler::Sampler(std::vector<std::unique_ptr<Sensor>> sensors, IntensityFeed* intensity,
                  const Clock& clock, double update_interval_s,
                  std::function<void(const std::string&)> say)
     : sensors_(std::move(sensors)),

@@ -15,10 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "carbontracker/results.h"
+#include "carbontracker/device.h"
+#include "carbontracker/intensity_record.h"
 #include "common/counted_thread.h"
 #include "energy/engine.h"
-#include "intensity/source.h"
+#include "energy/intensity_feed.h"
 #include "sensors/sensor.h"
 
 namespace carbontracker {
@@ -45,7 +46,7 @@ struct TickSample {
 class Sampler {
  public:
   // say(message) is called (from any thread) once per distinct message.
-  Sampler(std::vector<std::unique_ptr<Sensor>> sensors, IntensitySource* intensity,
+  Sampler(std::vector<std::unique_ptr<Sensor>> sensors, IntensityFeed* intensity,
           const Clock& clock, double update_interval_s,
           std::function<void(const std::string&)> say);
   ~Sampler();  // stops and joins the thread
@@ -90,7 +91,7 @@ class Sampler {
   std::vector<size_t> first_device_;  // index of each sensor's first device
   std::vector<DeviceInfo> infos_;
   EnergyEngine engine_;
-  IntensitySource* intensity_;
+  IntensityFeed* intensity_;
   const Clock& clock_;
   double tick_s_;
   std::function<void(const std::string&)> say_;

@@ -11,28 +11,15 @@
 #include <vector>
 
 #include "carbontracker/environment.h"
+#include "energy/intensity_feed.h"
 
 namespace carbontracker {
 
 class Clock;
 
-struct IntensityValue {
-  double g_per_kwh = 0;
-  std::string source;    // "world average", "Ember 2024 (offline table)", "Electricity Maps (live)"
-  std::string location;  // shown after "at detected location: " (e.g. "DK", "UNDETECTED")
-  bool live = false;     // fetched from a live service (vs. a table or default)
-  bool forecast = false;
-  // For non-live values, the sentence explaining the default, e.g.
-  // "Live carbon intensity could not be fetched at detected location: Unknown.
-  //  Defaulted to average carbon intensity for world in 2019 of 481.00 gCO2/kWh."
-  std::string default_description;
-};
-
-class IntensitySource {
+class IntensitySource : public IntensityFeed {
  public:
-  virtual ~IntensitySource() = default;
-  // The value valid now. Never blocks on the network.
-  virtual IntensityValue current() = 0;
+  // current() (IntensityFeed): the value valid now; never blocks on the network.
   // The average forecast over the next duration_s seconds, if a provider
   // offers one; may block up to a bounded timeout (called once, at prediction).
   virtual std::optional<IntensityValue> forecast(double duration_s) = 0;

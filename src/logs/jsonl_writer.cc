@@ -8,14 +8,9 @@
 #include <cstring>
 
 #include "carbontracker/error.h"
+#include "common/equivalents.h"
 #include "common/format.h"
-#include "common/host.h"
 #include "common/number.h"
-#include "output/report.h"
-
-#ifndef CT_VERSION
-#define CT_VERSION "unknown"
-#endif
 
 namespace carbontracker {
 namespace {
@@ -32,29 +27,6 @@ double milli(double x) { return std::isfinite(x) ? round_half_away(x * 1000.0) /
 std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 }  // namespace
-
-const char* const kClusterVars[6] = {"SLURM_JOB_ID",   "SLURM_PROCID", "SLURM_NODEID",
-                                     "SLURM_JOB_NAME", "RANK",         "LOCAL_RANK"};
-
-RunMetadata collect_run_metadata(const Environment& env) {
-  RunMetadata meta;
-  meta.version = CT_VERSION;
-  meta.hostname = host_name();
-  for (const char* name : kClusterVars)
-    if (env.has_var(name)) meta.cluster[name] = env.var(name);
-  return meta;
-}
-
-std::string run_metadata_json(const RunMetadata& meta) {
-  // ordered_json keeps "hostname" first, then kClusterVars order.
-  nlohmann::ordered_json j;
-  j["hostname"] = meta.hostname;
-  for (const char* name : kClusterVars)
-    if (auto it = meta.cluster.find(name); it != meta.cluster.end()) j[name] = it->second;
-  for (auto& [k, v] : meta.cluster)
-    if (!j.contains(k)) j[k] = v;
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
 
 JsonlWriter::JsonlWriter(std::string path) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -125,7 +97,7 @@ Json JsonlWriter::consumption_json(const Consumption& c) const {
             {"intensity_note", c.intensity_note}};
   if (interpretable_) {
     Json eq = Json::object();
-    if (c.co2_g >= 0) eq["km travelled by car"] = c.co2_g / kCarGramsPerKm;
+    if (c.co2_g >= 0) eq[kCarKmUnit] = car_km(c.co2_g);
     j["equivalents"] = eq;
   } else {
     j["equivalents"] = nullptr;

@@ -5,7 +5,6 @@
 // rounded.
 #pragma once
 
-#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -13,29 +12,9 @@
 
 #include "carbontracker/environment.h"
 #include "carbontracker/results.h"
+#include "model/run_metadata.h"
 
 namespace carbontracker {
-
-// Who ran what where; written in the run_start line and (as
-// run_metadata_json) in the standard log's "Run metadata:" line.
-struct RunMetadata {
-  std::string version, hostname, command;      // command empty for the library
-  std::map<std::string, std::string> cluster;  // SLURM_JOB_ID, SLURM_PROCID, SLURM_NODEID,
-                                               // SLURM_JOB_NAME, RANK, LOCAL_RANK when present
-  nlohmann::json options;                      // the tracker options as given
-};
-
-// The library version, the host name (gethostname; empty if it fails) and
-// the cluster variables of kClusterVars present in env.vars.
-RunMetadata collect_run_metadata(const Environment& env);
-
-// The variables collect_run_metadata looks for, in this order.
-extern const char* const kClusterVars[6];
-
-// Compact one-line JSON object {"hostname": ..., "SLURM_JOB_ID": ..., ...}
-// for the standard log's `Run metadata: {...}` line (hostname first, then
-// the cluster variables). Invalid UTF-8 is replaced, never thrown on.
-std::string run_metadata_json(const RunMetadata& meta);
 
 // Appends one line per call and hands it to the kernel before returning
 // (write(2), no user-space buffer), so a crash or kill -9 loses at most the

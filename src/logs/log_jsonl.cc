@@ -6,10 +6,10 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "common/equivalents.h"
 #include "logs/log_text.h"
 #include "logs/log_uncertainty.h"
 #include "logs/text_scan.h"
-#include "output/report.h"
 
 namespace carbontracker::parser {
 
@@ -161,11 +161,11 @@ std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std:
     comp.avg_energy_usages_j = std::move(energy);
   }
 
-  auto car_km = [&](double co2_g) {
+  auto equivalents_of = [&](double co2_g) {
     std::optional<std::vector<std::pair<std::string, double>>> eq;
     if (!interpretable) return eq;
     eq.emplace();
-    if (co2_g >= 0) eq->emplace_back("km travelled by car", co2_g / kCarGramsPerKm);
+    if (co2_g >= 0) eq->emplace_back(kCarKmUnit, car_km(co2_g));
     return eq;
   };
 
@@ -193,7 +193,7 @@ std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std:
       c.duration_s = seconds;
       c.energy_kwh = joules * pue / 3.6e6;
       c.co2eq_g = grams * pue;
-      c.equivalents = car_km(c.co2eq_g);
+      c.equivalents = equivalents_of(c.co2eq_g);
       // Their intervals sum like the figures (same-key terms correlated),
       // when every epoch has one.
       if (std::all_of(epochs.begin(), epochs.end(),

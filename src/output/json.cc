@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "carbontracker/error.h"
-#include "carbontracker/tracker.h"
+#include "carbontracker/version.h"
 #include "common/format.h"
 
 namespace carbontracker {

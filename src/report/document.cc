@@ -7,12 +7,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "carbontracker/version.h"
 #include "common/format.h"
 #include "common/number.h"
-
-#ifndef CT_VERSION
-#define CT_VERSION "unknown"
-#endif
 
 namespace carbontracker::report {
 
@@ -288,7 +285,7 @@ Doc document(const Report& report) {
   }
   doc.title("Carbon footprint report");
   doc.para(fmt::format("Logs: {} ({} run(s)). Made by carbontracker {}.", report.path,
-                       report.runs.size(), CT_VERSION));
+                       report.runs.size(), version()));
   doc.heading(report.runs.size() > 1 ? "All runs" : "Summary");
   std::vector<std::vector<std::string>> rows = {
       {"", "energy (kWh, with PUE)", "CO2eq (g, with PUE)"}};

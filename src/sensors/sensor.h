@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "carbontracker/environment.h"
-#include "carbontracker/results.h"
+#include "carbontracker/device.h"
 
 namespace carbontracker {
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -59,26 +60,39 @@ uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
+constexpr const char* kWrapperMeasures = "the carbontracker wrapper";
+
 std::mutex g_locks_mu;
 std::map<std::string, std::string> g_held_locks;  // path -> key, held until exit
 
-// The pid the holder wrote into its lock file, or "". The holder writes it
-// just after taking the lock, so an empty file is read again a few times.
-std::string holder_of(const std::string& path) {
+// The pid the holder wrote into the lock file open as `fd`, or "". The
+// holder writes it just after taking the lock, so an empty file is read
+// again a few times.
+std::string holder_of(int fd) {
   std::string pid;
   for (int attempt = 0; attempt < 20 && pid.empty(); ++attempt) {
     if (attempt) ::usleep(1000);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return "";
     char buf[32] = {};
-    ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
     pid.assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
   }
   while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
   for (char c : pid)
     if (c < '0' || c > '9') return "";
   return pid;
+}
+
+// Why a directory or file of this user's node locks cannot be trusted, or ""
+// when it can: it must belong to this user and be writable by no one else
+// (anyone else could plant, replace or hold the lock).
+std::string distrust(const struct stat& st, const std::string& path, const char* what) {
+  if (st.st_uid != ::getuid())
+    return fmt::format("{} {} belongs to uid {}, not to this user (uid {})", what, path,
+                       static_cast<long>(st.st_uid), static_cast<long>(::getuid()));
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return fmt::format("{} {} is writable by other users (mode {:o})", what, path,
+                       static_cast<unsigned>(st.st_mode & 07777));
+  return "";
 }
 
 }  // namespace
@@ -149,18 +163,73 @@ std::string NodeLock::file_name(const std::string& job_key) {
   return fmt::format("carbontracker-{}-{}.lock", static_cast<long>(getuid()), safe);
 }
 
+std::string node_lock_dir(const Environment& env, const std::string& tmp) {
+  const std::string xdg = env.var("XDG_RUNTIME_DIR");
+  struct stat st;
+  if (!xdg.empty() && ::lstat(xdg.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+      distrust(st, xdg, "").empty() && ::access(xdg.c_str(), W_OK) == 0)
+    return xdg;
+  std::string dir = fmt::format("{}/carbontracker-{}", tmp, static_cast<long>(::getuid()));
+  ::mkdir(dir.c_str(), 0700);  // take() checks what is there
+  return dir;
+}
+
 NodeLock::Result NodeLock::take(const std::string& job_key, const std::string& dir) {
   Result r;
-  r.path = (dir.empty() ? std::string("/tmp") : dir) + "/" + file_name(job_key);
+  r.path = dir + "/" + file_name(job_key);
   std::lock_guard<std::mutex> lock(g_locks_mu);
   if (g_held_locks.count(r.path)) {
     r.outcome = Outcome::kTaken;
     return r;
   }
-  int fd = ::open(r.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    r.error = fmt::format("cannot open the node lock {}: {}", r.path, std::strerror(errno));
+  auto untrusted = [&](std::string why) {
+    r.outcome = Outcome::kUntrusted;
+    r.error = std::move(why);
     return r;
+  };
+  // The directory: opened without following a link, then checked through
+  // its descriptor, so that what is checked is what the lock is made in.
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir_fd < 0) {
+    int e = errno;
+    struct stat st;
+    if ((e == ELOOP || e == ENOTDIR) && ::lstat(dir.c_str(), &st) == 0)
+      return untrusted(fmt::format("the node lock directory {} is {}", dir,
+                                   S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory"));
+    r.error = fmt::format("cannot open the node lock directory {}: {}", dir, std::strerror(e));
+    return r;
+  }
+  struct stat st;
+  if (::fstat(dir_fd, &st) != 0) {
+    r.error =
+        fmt::format("cannot examine the node lock directory {}: {}", dir, std::strerror(errno));
+    ::close(dir_fd);
+    return r;
+  }
+  if (std::string why = distrust(st, dir, "the node lock directory"); !why.empty()) {
+    ::close(dir_fd);
+    return untrusted(why);
+  }
+  const std::string name = file_name(job_key);
+  int fd = ::openat(dir_fd, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int open_errno = errno;
+  ::close(dir_fd);
+  if (fd < 0) {
+    if (open_errno == ELOOP) return untrusted("the node lock " + r.path + " is a symbolic link");
+    r.error = fmt::format("cannot open the node lock {}: {}", r.path, std::strerror(open_errno));
+    return r;
+  }
+  // Never truncate, write to or wait on a file another user made.
+  std::string why;
+  if (::fstat(fd, &st) != 0)
+    why = fmt::format("cannot examine the node lock {}: {}", r.path, std::strerror(errno));
+  else if (!S_ISREG(st.st_mode))
+    why = "the node lock " + r.path + " is not a regular file";
+  else
+    why = distrust(st, r.path, "the node lock");
+  if (!why.empty()) {
+    ::close(fd);
+    return untrusted(why);
   }
   int rc;
   do {
@@ -168,12 +237,13 @@ NodeLock::Result NodeLock::take(const std::string& job_key, const std::string& d
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     int e = errno;
-    ::close(fd);
     if (e == EWOULDBLOCK) {
       r.outcome = Outcome::kHeldByAnother;
-      return r;
+      r.holder_pid = holder_of(fd);
+    } else {
+      r.error = fmt::format("cannot lock the node lock {}: {}", r.path, std::strerror(e));
     }
-    r.error = fmt::format("cannot lock the node lock {}: {}", r.path, std::strerror(e));
+    ::close(fd);
     return r;
   }
   // The holder's pid, for the others' message; the lock does not depend on it.
@@ -211,6 +281,10 @@ std::string rank_words(const DistributedInfo& d) {
   return "this process";
 }
 
+bool claimed_twice(const DistributedInfo& d) {
+  return !d.measures && d.local_rank == 0 && d.measured_by.rfind(kWrapperMeasures, 0) != 0;
+}
+
 bool in_distributed_context(const Environment& env) {
   return env.has_var(kMeasuredByVar) || !detect_launcher(env).launcher.empty();
 }
@@ -245,7 +319,7 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
   std::string mark = env.var(kMeasuredByVar);
   if (size_t at = mark.find('@'); at != std::string::npos && mark.substr(at + 1) == hostname) {
     d.measures = false;
-    d.measured_by = fmt::format("the carbontracker wrapper (pid {})", mark.substr(0, at));
+    d.measured_by = fmt::format("{} (pid {})", kWrapperMeasures, mark.substr(0, at));
     d.message = fmt::format("{}: node measured by {}", who, d.measured_by);
     return d;
   }
@@ -254,40 +328,54 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
   std::string node = d.node >= 0 && d.nodes > 0 ? fmt::format("node {} of {}", d.node, d.nodes)
                      : d.node >= 0              ? fmt::format("node {}", d.node)
                                                 : "this node";
-  if (l.local_rank >= 0) {
-    d.measures = l.local_rank == 0;
-    if (d.measures) {
-      d.message =
-          fmt::format("{}{}: measures {} ({}) for its local ranks", who, launcher, node, hostname);
-    } else {
-      d.measured_by = "local rank 0";
-      d.message = fmt::format("{}: node measured by local rank 0", who);
-    }
+  // Local rank 0 measures. Two processes of one job step may both claim it
+  // on one node (trainings started in the background of one batch script,
+  // without srun, all carry SLURM_LOCALID=0): the node lock decides.
+  const bool by_local_rank = l.local_rank >= 0;
+  if (by_local_rank && l.local_rank != 0) {
+    d.measures = false;
+    d.measured_by = "local rank 0";
+    d.message = fmt::format("{}: node measured by local rank 0", who);
+    return d;
+  }
+  const std::string measures_for =
+      fmt::format("{}{}: measures {} ({}) for its local ranks", who, launcher, node, hostname);
+  if (by_local_rank && l.job.empty()) {
+    d.message = measures_for;
     return d;
   }
 
   std::string key = l.job.empty() ? fmt::format("ppid-{}", parent_pid)
                                   : l.job + (l.step.empty() ? "" : "." + l.step);
-  std::string dir = lock_dir;
-  if (dir.empty()) {
-    std::string xdg = env.var("XDG_RUNTIME_DIR");
-    dir = !xdg.empty() && access(xdg.c_str(), W_OK) == 0 ? xdg : "/tmp";
-  }
-  NodeLock::Result lock = NodeLock::take(key, dir);
+  NodeLock::Result lock = NodeLock::take(key, lock_dir.empty() ? node_lock_dir(env) : lock_dir);
   switch (lock.outcome) {
     case NodeLock::Outcome::kTaken:
-      d.message = fmt::format("{}{}: measures {} ({}), first of the job to take the node lock {}",
-                              who, launcher, node, hostname, lock.path);
+      d.message = by_local_rank ? measures_for
+                                : fmt::format(
+                                      "{}{}: measures {} ({}), first of the job to take the node "
+                                      "lock {}",
+                                      who, launcher, node, hostname, lock.path);
       break;
-    case NodeLock::Outcome::kHeldByAnother: {
+    case NodeLock::Outcome::kHeldByAnother:
       d.measures = false;
-      std::string pid = holder_of(lock.path);
-      d.measured_by = pid.empty()
-                          ? "the holder of the node lock " + lock.path
-                          : fmt::format("pid {}, holder of the node lock {}", pid, lock.path);
+      d.measured_by = lock.holder_pid.empty() ? "the holder of the node lock " + lock.path
+                                              : fmt::format("pid {}, holder of the node lock {}",
+                                                            lock.holder_pid, lock.path);
       d.message = fmt::format("{}: node measured by {}", who, d.measured_by);
+      if (by_local_rank) {
+        d.message += fmt::format(
+            "; both claim local rank 0 of job {}{} on this node (as processes started in one "
+            "batch script without srun do)",
+            l.job, l.step.empty() ? "" : " step " + l.step);
+      }
       break;
-    }
+    case NodeLock::Outcome::kUntrusted:
+      // Whoever planted it must not silence the measurement.
+      d.message = fmt::format(
+          "{}{}: not using the node lock: {}; this process measures, and the node may be counted "
+          "once per process. Remove it, or set XDG_RUNTIME_DIR to a directory of your own.",
+          who, launcher, lock.error);
+      break;
     case NodeLock::Outcome::kError:
       d.message = fmt::format(
           "{}{}: {}; this process measures, and the node may be counted once per process. Set "

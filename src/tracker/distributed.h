@@ -55,20 +55,33 @@ LaunchInfo detect_launcher(const Environment& env);
 // decision need the host name and the parent's pid (asked of the kernel).
 bool in_distributed_context(const Environment& env);
 
-// A node-local lock keyed by a job: an flock(2) on
-// DIR/carbontracker-UID-KEY.lock. Once taken, it is held until the process ends (the descriptor is
-// never closed; the kernel releases it at exit, even after kill -9), and a
-// later take() for the same key in the same process succeeds again.
+// The directory of this user's node locks: $XDG_RUNTIME_DIR (from env) when
+// it is a directory (not a link) of this user's, writable by no one else,
+// else TMP/carbontracker-UID, created 0700 when missing. What is found there
+// is checked by NodeLock::take, not here.
+std::string node_lock_dir(const Environment& env, const std::string& tmp = "/tmp");
+
+// A node-local lock keyed by a job: an flock(2) on DIR/carbontracker-UID-KEY.lock.
+// Once taken, it is held until the process ends (the descriptor is never
+// closed; the kernel releases it at exit, even after kill -9), and a later
+// take() for the same key in the same process succeeds again.
+//
+// Another user must neither hold nor redirect it: the directory is opened
+// without following a link and must belong to this user and be writable by
+// no one else; the file is opened with O_NOFOLLOW and must be a regular file
+// of this user's. Otherwise the outcome is kUntrusted, and the file is
+// neither locked, truncated nor written.
 class NodeLock {
  public:
-  enum class Outcome { kTaken, kHeldByAnother, kError };
+  enum class Outcome { kTaken, kHeldByAnother, kUntrusted, kError };
   struct Result {
     Outcome outcome = Outcome::kError;
     std::string path;
-    std::string error;  // for kError: what failed, with the reason
+    std::string error;       // for kUntrusted and kError: what is wrong, with the reason
+    std::string holder_pid;  // for kHeldByAnother: the pid the holder wrote, or ""
   };
-  // `dir` empty = /tmp. The file holds the holder's pid (for messages only).
-  static Result take(const std::string& job_key, const std::string& dir = "");
+  // The file holds the holder's pid (for messages only).
+  static Result take(const std::string& job_key, const std::string& dir);
   // The file name for a key: characters other than [A-Za-z0-9._-] become
   // '_'; keys over 64 characters are shortened with a hash of the whole key.
   static std::string file_name(const std::string& job_key);
@@ -77,8 +90,9 @@ class NodeLock {
 // Decides whether this process measures, under policy "auto" or "off".
 // `hostname` is this machine's name (for the wrapper's mark); `parent_pid`
 // keys the lock when the launcher names no job (processes started by one
-// launcher process share it). `lock_dir` empty = $XDG_RUNTIME_DIR from env
-// when it is writable, else /tmp.
+// launcher process share it). `lock_dir` empty = node_lock_dir(env). A lock
+// that cannot be trusted, or taken, is said in the message, and this
+// process measures.
 DistributedInfo resolve_distributed(const std::string& policy, const Environment& env,
                                     const std::string& hostname, long parent_pid,
                                     const std::string& lock_dir = "");
@@ -88,6 +102,11 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
 // "job", "step", "node", "nodes", "rank", "world_size", "local_rank". Adds nothing outside a
 // launcher under "auto".
 void add_distributed_metadata(const DistributedInfo& d, RunMetadata& meta);
+
+// Whether another process of the same job step on this node claims local
+// rank 0 too and measures it (the node lock decided against this one): its
+// message is worth saying at verbose 1, not only at 2.
+bool claimed_twice(const DistributedInfo& d);
 
 // "rank 3 of 8" (or "rank 3" / "this process" where the numbers are unknown).
 std::string rank_words(const DistributedInfo& d);

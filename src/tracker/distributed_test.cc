@@ -133,8 +133,58 @@ TEST(ResolveDistributed, LocalRankZeroMeasures) {
   d = resolve_distributed("auto", env, "host1", 1, fs::path(dir.path()));
   EXPECT_TRUE(d.measures);
   EXPECT_EQ(d.message, "rank 2 of 8 (torchrun): measures this node (host1) for its local ranks");
-  EXPECT_TRUE(
-      fs::is_empty(fs::path(dir.path())));  // no lock where the launcher names the local rank
+  // Local rank 0 holds the job's node lock, in case another process claims it too.
+  EXPECT_TRUE(fs::exists(fs::path(dir.path()) / NodeLock::file_name("torchrun:a")));
+  TempDir other;
+  env.vars["LOCAL_RANK"] = "1";
+  EXPECT_FALSE(resolve_distributed("auto", env, "host1", 1, fs::path(other.path())).measures);
+  EXPECT_TRUE(fs::is_empty(fs::path(other.path())));  // the other local ranks take no lock
+}
+
+// Trainings started in the background of one batch script, without srun,
+// all carry SLURM_PROCID=0 and SLURM_LOCALID=0: the node lock decides.
+TEST(ResolveDistributed, TwoProcessesClaimingLocalRankZeroOfOneStepMeasureOnce) {
+  TempDir dir;
+  auto env = env_of({{"SLURM_JOB_ID", "77"},
+                     {"SLURM_PROCID", "0"},
+                     {"SLURM_LOCALID", "0"},
+                     {"SLURM_NTASKS", "1"},
+                     {"SLURM_JOB_NUM_NODES", "1"},
+                     {"SLURM_NODEID", "0"}});
+  int ready[2], release[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(release), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    DistributedInfo d = resolve_distributed("auto", env, "h", 1, fs::path(dir.path()));
+    char c = d.measures ? 'y' : 'n';
+    [[maybe_unused]] ssize_t n = write(ready[1], &c, 1);
+    n = read(release[0], &c, 1);
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  EXPECT_EQ(c, 'y');
+  DistributedInfo d = resolve_distributed("auto", env, "h", 1, fs::path(dir.path()));
+  EXPECT_FALSE(d.measures);
+  EXPECT_TRUE(claimed_twice(d));
+  std::string path = (fs::path(dir.path()) / NodeLock::file_name("77")).string();
+  EXPECT_EQ(d.measured_by, "pid " + std::to_string(child) + ", holder of the node lock " + path);
+  EXPECT_EQ(d.message, "rank 0 of 1: node measured by " + d.measured_by +
+                           "; both claim local rank 0 of job 77 on this node (as processes "
+                           "started in one batch script without srun do)");
+  // Another step of the job is another claim.
+  auto step = env;
+  step.vars["SLURM_STEP_ID"] = "1";
+  EXPECT_TRUE(resolve_distributed("auto", step, "h", 1, fs::path(dir.path())).measures);
+
+  ASSERT_EQ(write(release[1], "x", 1), 1);
+  waitpid(child, nullptr, 0);
+  d = resolve_distributed("auto", env, "h", 1, fs::path(dir.path()));
+  EXPECT_TRUE(d.measures) << d.message;
+  EXPECT_FALSE(claimed_twice(d));
+  EXPECT_EQ(d.message, "rank 0 of 1 (slurm): measures node 0 of 1 (h) for its local ranks");
+  for (int fd : {ready[0], ready[1], release[0], release[1]}) close(fd);
 }
 
 TEST(ResolveDistributed, OffMeasuresAndSaysSo) {
@@ -219,7 +269,9 @@ TEST(ResolveDistributed, AnUnusableLockDirMeasuresAndSaysHowToFixIt) {
   auto env = env_of({{"PMI_RANK", "0"}, {"PMI_KVSNAME", "k"}});
   DistributedInfo d = resolve_distributed("auto", env, "h", 1, "/nonexistent/dir");
   EXPECT_TRUE(d.measures);
-  EXPECT_NE(d.message.find("cannot open the node lock /nonexistent/dir/"), std::string::npos);
+  EXPECT_NE(d.message.find("cannot open the node lock directory /nonexistent/dir: No such file or "
+                           "directory; this process measures"),
+            std::string::npos);
   EXPECT_NE(d.message.find("Set XDG_RUNTIME_DIR"), std::string::npos);
 }
 

@@ -1,11 +1,5 @@
-// Implementation details: the Impl holds the logger, the sampler (sensors,
-// energy engine, sampling thread) and the intensity source. Epochs are
-// windows between two snapshots of the sampler's accumulated energy; the
-// snapshots read every counter, so per-epoch energy is exact whatever the
-// sampling interval. Public methods run on the caller's thread; the sampler's
-// thread only reads sensors and says messages through the logger.
-#include "carbontracker/tracker.h"
-
+// Set-up, epochs and the end of a run (the Impl and its other half:
+// tracker_impl.h, tracker_outputs.cc).
 #include <fmt/format.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -18,30 +12,18 @@
 #include "common/clock.h"
 #include "common/format.h"
 #include "common/host.h"
-#include "energy/sampler.h"
-#include "intensity/source.h"
-#include "logs/jsonl_writer.h"
 #include "output/json.h"
-#include "output/logger.h"
-#include "output/metrics.h"
-#include "output/progress.h"
-#include "output/report.h"
-#include "sensors/sensor_table.h"
+#include "output/console_text.h"
+#include "sensors/discovery.h"
 #include "sensors/simulated.h"
 #include "tracker/distributed.h"
-#include "tracker/options.h"
-
-#ifndef CT_VERSION
-#define CT_VERSION "0.0.0"
-#endif
+#include "tracker/prediction.h"
+#include "tracker/tracker_impl.h"
 
 namespace carbontracker {
 
-const char* version() { return CT_VERSION; }
-
 namespace {
 
-constexpr double kJoulesPerKwh = 3.6e6;
 constexpr double kDefaultPue = 1.58;
 
 long random_logger_id() {
@@ -57,90 +39,7 @@ long random_logger_id() {
   return std::uniform_int_distribution<long>(1, 999999)(rd);
 }
 
-std::optional<std::string> read_stdin_line() {
-  std::string line;
-  if (!std::getline(std::cin, line)) return std::nullopt;
-  return line;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 }  // namespace
-
-class Tracker::Impl {
- public:
-  explicit Impl(TrackerOptions options);
-  ~Impl();
-
-  void epoch_start();
-  void epoch_end();
-  void stop();
-  void discard_epoch();
-  void set_api_keys(const std::map<std::string, std::string>& keys);
-  RunResult result() const;
-  bool monitoring() const { return monitoring_; }
-  bool quiet() const { return quiet_; }
-  double start_sampling_if_due() {
-    return monitoring_ && sampler_ ? sampler_->start_thread_if_due() : -1;
-  }
-
- private:
-  void setup();
-  void find_devices(std::vector<std::unique_ptr<Sensor>>& sensors);
-  void handle_error(const std::exception& e);
-  template <typename F>
-  void guarded(F&& body);
-  EpochRecord make_epoch(const Snapshot& start, const Snapshot& end, int index, bool partial);
-  void log_epoch(const EpochRecord& e);
-  void predict();
-  void confirm();
-  void finish(bool interrupted);
-  void shutdown();
-  // Says the intensity source's notes queued since the last call (location
-  // found, a live source failing or recovering on its background thread).
-  void say_intensity_notes();
-  // On the sampling thread, after each of its ticks (Sampler::set_on_tick):
-  // feeds what follows the run live. Must be quick and must not throw.
-  void on_tick(const TickSample& sample);
-  void start_metrics(const std::string& hostname);
-  ProgressFigures progress_figures(const TickSample& sample);
-  std::string location() const;
-  // Runs f on the JSONL writer, if there is one. A failed write is said once
-  // and ends the JSONL file, never the measurement.
-  template <typename F>
-  void jsonl(F&& f);
-  void jsonl_new_intensities();
-  nlohmann::json options_json() const;
-
-  TrackerOptions opt_;
-  EffectiveOptions eff_;
-  Environment env_;
-  const Clock& clock_;
-  std::ostream& console_;
-  pid_t pid_ = 0;  // this process (asked once: a system call)
-  std::unique_ptr<Logger> logger_;
-  std::unique_ptr<IntensitySource> intensity_;
-  std::unique_ptr<Sampler> sampler_;
-  std::mutex jsonl_mu_;  // guards jsonl_ (written from both threads)
-  std::unique_ptr<JsonlWriter> jsonl_;
-  std::unique_ptr<LiveMetrics> metrics_;    // with metrics_port or metrics_textfile
-  std::unique_ptr<ProgressLine> progress_;  // with progress, on a terminal
-  double start_steady_s_ = 0;
-  size_t jsonl_intensities_ = 0;  // intensity records already in the JSONL file
-
-  mutable std::mutex mu_;  // guards the results below for result()
-  RunResult run_;
-  bool monitoring_ = false;
-  // Another process of the distributed job measures this node: nothing is
-  // measured, printed (below verbose 2) or written here.
-  bool quiet_ = false;
-  bool in_epoch_ = false;
-  int completed_ = 0;
-  Snapshot epoch_start_snap_;
-};
 
 Tracker::Impl::Impl(TrackerOptions options)
     : opt_(std::move(options)),
@@ -158,7 +57,8 @@ Tracker::Impl::Impl(TrackerOptions options)
   if (!run_.distributed.measures) {
     quiet_ = true;
     run_.messages.push_back(run_.distributed.message);
-    if (opt_.verbose >= 2) console_ << "CarbonTracker: " << run_.distributed.message << std::endl;
+    if (opt_.verbose >= 2 || (opt_.verbose >= 1 && claimed_twice(run_.distributed)))
+      console_ << "CarbonTracker: " << run_.distributed.message << std::endl;
     return;
   }
   try {
@@ -281,7 +181,14 @@ void Tracker::Impl::setup() {
 }
 
 void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) {
-  ProbeContext ctx;
+  DiscoveryRequest req;
+  req.components = eff_.components;
+  if (opt_.sim_cpu) req.provided.push_back(ComponentKind::kCpu);
+  if (opt_.sim_gpu) req.provided.push_back(ComponentKind::kGpu);
+  req.gpu_explicit = eff_.gpu_explicit;
+  req.cpu_explicit = eff_.cpu_explicit;
+  req.node_explicit = eff_.node_explicit;
+  ProbeContext& ctx = req.context;
   ctx.env = &env_;
   ctx.clock = &clock_;
   ctx.tracked_pid = opt_.tracked_pid ? opt_.tracked_pid : static_cast<int>(pid_);
@@ -297,181 +204,27 @@ void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) 
         ctx.tracked_pid));
   }
   ctx.devices_by_pid = opt_.devices_by_pid;
-  for (ComponentKind kind : eff_.components) {
-    if ((kind == ComponentKind::kCpu && opt_.sim_cpu) ||
-        (kind == ComponentKind::kGpu && opt_.sim_gpu))
-      continue;
-    std::vector<std::string> reasons;
-    bool found = false;
-    for (const SensorEntry& entry : sensor_table()) {
-      if (entry.component != kind) continue;
-      if (kind == ComponentKind::kCpu && found) break;
-      ProbeResult probe = entry.probe(ctx);
-      for (const std::string& w : probe.warnings) {
-        logger_->err(LogLevel::kWarning, w);
-        run_.messages.push_back(w);
-      }
-      for (const std::string& n : probe.notes) logger_->info(n);
-      for (const std::string& n : probe.verbose_notes) {
-        logger_->info(n);
-        if (opt_.verbose >= 2) console_ << "CarbonTracker: " << n << std::endl;
-      }
-      if (probe.sensor && !probe.sensor->devices().empty()) {
-        sensors.push_back(std::move(probe.sensor));
-        ctx.found.push_back(entry.name);
-        found = true;
-      } else if (!probe.unavailable_reason.empty()) {
-        reasons.push_back(probe.unavailable_reason);
-      }
+  auto say = [this](DiscoveryNote kind, const std::string& text) {
+    switch (kind) {
+      case DiscoveryNote::kWarning:
+        logger_->err(LogLevel::kWarning, text);
+        run_.messages.push_back(text);
+        break;
+      case DiscoveryNote::kLog:
+        logger_->info(text);
+        break;
+      case DiscoveryNote::kVerbose:
+        logger_->info(text);
+        if (opt_.verbose >= 2) console_ << "CarbonTracker: " << text << std::endl;
+        break;
+      case DiscoveryNote::kOutput:
+        logger_->info(text);
+        logger_->output(text);
+        break;
     }
-    if (found) continue;
-    std::string why = reasons.empty() ? "no sensor for this component is available" : "";
-    for (size_t i = 0; i < reasons.size(); ++i) why += (i ? "; " : "") + reasons[i];
-    if (kind == ComponentKind::kNode) {
-      // Most machines have no platform meter: nothing is said, unless one was
-      // asked for, or one was there and could not be read (said in the log).
-      if (eff_.node_explicit)
-        throw Error(ErrorCode::kComponent,
-                    fmt::format("No node power meter available: {}.",
-                                reasons.empty() ? "no ACPI power meter or Grace module rail "
-                                                  "found under " +
-                                                      env_.hwmon_root
-                                                : why));
-      if (!reasons.empty()) logger_->info(fmt::format("No node power meter found: {}.", why));
-      continue;
-    }
-    bool explicit_request = kind == ComponentKind::kGpu ? eff_.gpu_explicit : eff_.cpu_explicit;
-    if (explicit_request)
-      throw Error(
-          ErrorCode::kComponent,
-          fmt::format("No {}(s) available: {}.", kind == ComponentKind::kGpu ? "GPU" : "CPU", why));
-    std::string note =
-        fmt::format("No {} found: {}.", kind == ComponentKind::kGpu ? "GPU" : "CPU", why);
-    logger_->info(note);
-    logger_->output(note);
-  }
-  if (sensors.empty())
-    throw Error(ErrorCode::kComponent,
-                "No components were available. carbontracker measures Intel and AMD CPUs through "
-                "RAPL, NVIDIA and AMD GPUs, and estimates the CPU elsewhere.");
-}
-
-void Tracker::Impl::on_tick(const TickSample& sample) {
-  jsonl([&](JsonlWriter& w) {
-    w.sample(sample.totals.unix_s, sample.interval_s, sample.power_w, sample.intensity_g_per_kwh);
-  });
-  if (metrics_) metrics_->on_tick(sample);
-  if (progress_) progress_->draw(progress_figures(sample));
-}
-
-ProgressFigures Tracker::Impl::progress_figures(const TickSample& sample) {
-  ProgressFigures f;
-  f.epochs_planned = opt_.epochs;
-  f.elapsed_s = sample.totals.steady_s - start_steady_s_;
-  for (ComponentKind kind : eff_.components) {
-    double watts = 0;
-    bool present = false;
-    for (size_t i = 0; i < run_.devices.size() && i < sample.power_w.size(); ++i)
-      if (run_.devices[i].component == kind) {
-        watts += sample.power_w[i];
-        present = true;
-      }
-    if (present) f.power_w.emplace_back(component_name(kind), watts);
-  }
-  for (size_t i = 0; i < sample.totals.energy_j.size(); ++i) {
-    if (i < run_.devices.size() && !counted_in_total(run_.devices[i].component)) continue;
-    f.energy_kwh += sample.totals.energy_j[i] * opt_.pue / kJoulesPerKwh;
-    if (i < sample.totals.co2_g.size()) f.co2_g += sample.totals.co2_g[i] * opt_.pue;
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  f.epochs_completed = completed_;
-  f.in_epoch = in_epoch_;
-  if (run_.prediction) {
-    f.predicted_energy_kwh = run_.prediction->energy_kwh;
-    f.predicted_co2_g = run_.prediction->co2_g;
-    double done_s = 0;
-    for (const EpochRecord& e : run_.epochs) done_s += e.duration_s;
-    if (in_epoch_) done_s += std::max(0.0, sample.totals.steady_s - epoch_start_snap_.steady_s);
-    f.remaining_s = std::max(0.0, run_.prediction->duration_s - done_s);
-  }
-  return f;
-}
-
-void Tracker::Impl::start_metrics(const std::string& hostname) {
-  MetricsState st;
-  st.version = version();
-  st.labels = metrics_labels(hostname, [&](const std::string& n) { return env_.var(n); });
-  st.devices = run_.devices;
-  st.pue = opt_.pue;
-  st.epochs_planned = opt_.epochs;
-  LiveMetricsOptions mo;
-  mo.port = opt_.metrics_port;
-  mo.address = opt_.metrics_address;
-  mo.textfile = opt_.metrics_textfile;
-  metrics_ = std::make_unique<LiveMetrics>(std::move(st), mo, [this](const std::string& m) {
-    logger_->err(LogLevel::kWarning, m);
-    std::lock_guard<std::mutex> lock(mu_);
-    run_.messages.push_back(m);
-  });
-}
-
-template <typename F>
-void Tracker::Impl::jsonl(F&& f) {
-  std::string m;
-  {
-    // The sampling thread writes sample lines while the caller's thread
-    // writes the others and may end the file.
-    std::lock_guard<std::mutex> lock(jsonl_mu_);
-    if (!jsonl_) return;
-    try {
-      f(*jsonl_);
-      return;
-    } catch (const std::exception& e) {
-      m = std::string(e.what()) + " The JSONL log stops here; measuring goes on.";
-      jsonl_.reset();
-    }
-  }
-  logger_->err(LogLevel::kWarning, m);
-  std::lock_guard<std::mutex> lock(mu_);
-  run_.messages.push_back(m);
-}
-
-void Tracker::Impl::jsonl_new_intensities() {
-  if (!sampler_) return;
-  std::vector<IntensityRecord> recs = sampler_->intensities();
-  for (; jsonl_intensities_ < recs.size(); ++jsonl_intensities_)
-    jsonl([&](JsonlWriter& w) { w.intensity(recs[jsonl_intensities_]); });
-}
-
-nlohmann::json Tracker::Impl::options_json() const {
-  nlohmann::json j = {{"epochs", opt_.epochs},
-                      {"epochs_before_pred", opt_.epochs_before_pred},
-                      {"monitor_epochs", opt_.monitor_epochs},
-                      {"update_interval", opt_.update_interval},
-                      {"interpretable", opt_.interpretable},
-                      {"stop_and_confirm", opt_.stop_and_confirm},
-                      {"ignore_errors", opt_.ignore_errors},
-                      {"components", opt_.components},
-                      {"devices_by_pid", opt_.devices_by_pid},
-                      {"log_dir", opt_.log_dir},
-                      {"log_file_prefix", opt_.log_file_prefix},
-                      {"verbose", opt_.verbose},
-                      {"decimal_precision", opt_.decimal_precision},
-                      {"pue", opt_.pue},
-                      {"region", opt_.region},
-                      {"offline", opt_.offline},
-                      {"distributed", opt_.distributed}};
-  if (opt_.sim_cpu) j["sim_cpu"] = *opt_.sim_cpu;
-  if (opt_.sim_cpu_tdp) j["sim_cpu_tdp"] = *opt_.sim_cpu_tdp;
-  if (opt_.sim_cpu_util) j["sim_cpu_util"] = *opt_.sim_cpu_util;
-  if (opt_.sim_gpu) j["sim_gpu"] = *opt_.sim_gpu;
-  if (opt_.sim_gpu_watts) j["sim_gpu_watts"] = *opt_.sim_gpu_watts;
-  if (opt_.sim_gpu_util) j["sim_gpu_util"] = *opt_.sim_gpu_util;
-  // API keys are never written anywhere; only which providers have one.
-  nlohmann::json keys = nlohmann::json::array();
-  for (const auto& [name, key] : opt_.api_keys) keys.push_back(name);
-  j["api_keys_for"] = keys;
-  return j;
+  };
+  for (std::unique_ptr<Sensor>& s : discover_devices(std::move(req), say, sensors.size()))
+    sensors.push_back(std::move(s));
 }
 
 void Tracker::Impl::handle_error(const std::exception& e) {
@@ -506,21 +259,9 @@ void Tracker::Impl::guarded(F&& body) {
   }
 }
 
-void Tracker::Impl::say_intensity_notes() {
-  for (const std::string& note : intensity_->notes()) {
-    logger_->info(note);
-    logger_->output(note);
-  }
-}
-
 void Tracker::Impl::shutdown() {
   if (sampler_) sampler_->stop();
   if (progress_) progress_->finish();
-}
-
-std::string Tracker::Impl::location() const {
-  auto recs = sampler_ ? sampler_->intensities() : std::vector<IntensityRecord>{};
-  return recs.empty() ? "UNDETECTED" : recs.back().location;
 }
 
 void Tracker::Impl::epoch_start() {
@@ -552,25 +293,6 @@ EpochRecord Tracker::Impl::make_epoch(const Snapshot& start, const Snapshot& end
     e.beside.push_back(i < run_.devices.size() && !counted_in_total(run_.devices[i].component));
   }
   return e;
-}
-
-void Tracker::Impl::log_epoch(const EpochRecord& e) {
-  logger_->info(fmt::format("Epoch {}:", e.index));
-  logger_->info(fmt::format("Duration: {}", format_duration(e.duration_s, true)));
-  for (ComponentKind kind : {ComponentKind::kGpu, ComponentKind::kCpu, ComponentKind::kNode}) {
-    double energy = 0;
-    bool present = false, any_data = false;
-    for (size_t i = 0; i < run_.devices.size(); ++i) {
-      if (run_.devices[i].component != kind) continue;
-      present = true;
-      energy += e.energy_j[i];
-      any_data |= !e.missing[i];
-    }
-    if (!present) continue;
-    std::string value = "None";
-    if (any_data && e.duration_s > 0) value = python_float_repr(energy / e.duration_s);
-    logger_->info(fmt::format("Average power usage (W) for {}: {}", component_name(kind), value));
-  }
 }
 
 void Tracker::Impl::epoch_end() {
@@ -615,54 +337,22 @@ void Tracker::Impl::epoch_end() {
 }
 
 void Tracker::Impl::predict() {
-  double k = 0, energy_j = 0, duration_s = 0, co2_g = 0;
+  EpochTotals done;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const EpochRecord& e : run_.epochs) {
-      if (e.partial) continue;
-      k += 1;
-      energy_j += e.total_energy_j();
-      duration_s += e.duration_s;
-      co2_g += e.total_co2_g();
-    }
+    done = complete_epochs(run_.epochs);
   }
-  if (k == 0) return;
-  double mean_j = energy_j / k, mean_s = duration_s / k;
-  double remaining_epochs = std::max(0.0, opt_.epochs - k);
-  double remaining_s = remaining_epochs * mean_s;
-
+  if (done.count == 0) return;
+  double remaining = remaining_s(done, opt_.epochs);
   // The forecast first: it waits (a bounded time) for the first fetch, whose
   // live value, when there is no forecast, is the one to use.
   std::optional<IntensityValue> fc;
-  if (remaining_s > 0) fc = intensity_->forecast(remaining_s);
-  IntensityValue now = sampler_->current_intensity();
-  double ci = fc ? fc->g_per_kwh : now.g_per_kwh;
-  std::string message, note;
-  if (fc) {
-    message = fmt::format(
-        "Carbon intensity for the next {} is predicted to be {:.2f} gCO2/kWh at detected "
-        "location: {}.",
-        format_duration(remaining_s), ci, fc->location);
-    note = "forecast: " + fc->source;
-  } else if (now.live) {
-    message = fmt::format("Current carbon intensity is {:.2f} gCO2/kWh at detected location: {}.",
-                          ci, now.location);
-    if (remaining_s > 0) message += " No forecast is available: the prediction uses this value.";
-    note = "current value, no forecast available: " + now.source;
-  } else {
-    message = now.default_description;
-    note = "average value, no live data: " + now.source;
-  }
-  logger_->info(message);
-  logger_->output(message);
+  if (remaining > 0) fc = intensity_->forecast(remaining);
+  PredictionIntensity ci = prediction_intensity(fc, sampler_->current_intensity(), remaining);
+  logger_->info(ci.message);
+  logger_->output(ci.message);
 
-  Consumption c;
-  c.epochs = opt_.epochs;
-  c.duration_s = opt_.epochs * mean_s;
-  c.energy_kwh = opt_.epochs * mean_j * opt_.pue / kJoulesPerKwh;
-  c.co2_g = (co2_g + remaining_epochs * mean_j / kJoulesPerKwh * ci) * opt_.pue;
-  c.intensity_g_per_kwh = c.energy_kwh > 0 ? c.co2_g / c.energy_kwh : ci;
-  c.intensity_note = note;
+  Consumption c = predicted_consumption(done, opt_.epochs, opt_.pue, ci);
   {
     std::lock_guard<std::mutex> lock(mu_);
     run_.prediction = c;
@@ -672,34 +362,6 @@ void Tracker::Impl::predict() {
   logger_->output(consumption_block(fmt::format("Predicted consumption for {} epoch(s):", c.epochs),
                                     c.duration_s, c.energy_kwh, c.co2_g, opt_.decimal_precision,
                                     opt_.interpretable));
-}
-
-void Tracker::Impl::confirm() {
-  auto read = opt_.confirm ? opt_.confirm : read_stdin_line;
-  logger_->output("Continue training (y/n)?");
-  for (;;) {
-    logger_->flush();  // the log files say everything before the wait
-    jsonl([&](JsonlWriter& w) { w.release(); });
-    std::optional<std::string> answer = read();
-    if (!answer)
-      throw Error(ErrorCode::kInput,
-                  "stop_and_confirm: no answer could be read (end of input). Run interactively "
-                  "or set stop_and_confirm=false.");
-    std::string a = lower(*answer);
-    while (!a.empty() && std::isspace(static_cast<unsigned char>(a.back()))) a.pop_back();
-    if (a == "y") {
-      logger_->output("Continuing...");
-      return;
-    }
-    if (a == "n") {
-      logger_->info("Session ended by user.");
-      logger_->output("Quitting...");
-      monitoring_ = false;
-      shutdown();
-      throw Error(ErrorCode::kUserQuit, "Session ended by user.");
-    }
-    logger_->output("Input not recognized. Try again (y/n):");
-  }
 }
 
 void Tracker::Impl::finish(bool interrupted) {
@@ -737,15 +399,7 @@ void Tracker::Impl::finish(bool interrupted) {
     run_.intensities = recs;
     run_.finished = true;
     run_.interrupted = interrupted;
-    c.epochs = completed_;
-    c.duration_s = run_.duration_s();
-    double e = run_.energy_j(false);
-    c.energy_kwh = e * opt_.pue / kJoulesPerKwh;
-    c.co2_g = run_.co2_g(true);
-    c.intensity_g_per_kwh = e > 0 ? run_.co2_g(false) / (e / kJoulesPerKwh)
-                                  : (values.empty() ? kWorldDefaultIntensity : values.back());
-    c.intensity_note = recs.size() > 1 ? "energy-weighted average of the values used"
-                                       : "the value used throughout";
+    c = actual_consumption(run_, completed_, opt_.pue, recs);
     run_.actual = c;
   }
   std::string avg = fmt::format(

@@ -41,7 +41,10 @@ TrackerOptions rank_options(const TempDir& dir, std::ostream& console, int rank)
               {"LOCAL_WORLD_SIZE", "2"},
               {"GROUP_RANK", "0"},
               {"MASTER_ADDR", "127.0.0.1"},
-              {"MASTER_PORT", "29500"}};
+              {"MASTER_PORT", "29500"},
+              // Local rank 0 takes the job's node lock: in this test's own
+              // directory, or a test run at the same time would hold it.
+              {"XDG_RUNTIME_DIR", dir.path()}};
   TrackerOptions o;
   o.clock = &test_clock();
   o.epochs = 2;
@@ -121,6 +124,55 @@ TEST(TrackerDistributed, LocalRankZeroMeasuresAndLogsTheJob) {
   EXPECT_NE(logs.find(R"("world_size":"2")"), std::string::npos);
   EXPECT_NE(logs.find(R"("node":"0")"), std::string::npos);
   EXPECT_NE(logs.find(R"("nodes":"1")"), std::string::npos);
+}
+
+// Two trackers of one Slurm job step that both claim local rank 0 on this
+// node (two trainings started in one batch script without srun): the first
+// measures, the second says so at verbose 1 and measures nothing.
+TEST(TrackerDistributed, ASecondClaimToLocalRankZeroSaysSoAndMeasuresNothing) {
+  TempDir dir;
+  auto batch = [&](std::ostream& console) {
+    TrackerOptions o = rank_options(dir, console, 0);
+    o.environment->vars = {{"SLURM_JOB_ID", "91"},       {"SLURM_PROCID", "0"},
+                           {"SLURM_LOCALID", "0"},       {"SLURM_NTASKS", "1"},
+                           {"SLURM_JOB_NUM_NODES", "1"}, {"XDG_RUNTIME_DIR", dir.path()}};
+    return o;
+  };
+  int ready[2], release[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(release), 0);
+  pid_t first = fork();
+  if (first == 0) {
+    std::ostringstream console;
+    Tracker t(batch(console));
+    char c = t.result().distributed.measures ? 'y' : 'n';
+    [[maybe_unused]] ssize_t n = write(ready[1], &c, 1);
+    n = read(release[0], &c, 1);
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  EXPECT_EQ(c, 'y');
+  std::ostringstream console;
+  TrackerOptions o = batch(console);
+  o.log_dir = (fs::path(dir.path()) / "second-logs").string();
+  Tracker second(o);
+  EXPECT_FALSE(second.monitoring());
+  run_two_epochs(second);
+  RunResult r = second.result();
+  EXPECT_FALSE(r.distributed.measures);
+  EXPECT_TRUE(r.epochs.empty());
+  EXPECT_EQ(console.str(), "CarbonTracker: " + r.distributed.message + "\n");
+  EXPECT_NE(r.distributed.message.find("rank 0 of 1: node measured by pid " +
+                                       std::to_string(first) + ", holder of the node lock "),
+            std::string::npos)
+      << r.distributed.message;
+  EXPECT_NE(r.distributed.message.find("both claim local rank 0 of job 91 on this node"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "second-logs"));
+  ASSERT_EQ(write(release[1], "x", 1), 1);
+  waitpid(first, nullptr, 0);
+  for (int fd : {ready[0], ready[1], release[0], release[1]}) close(fd);
 }
 
 TEST(TrackerDistributed, OffMeasuresInEveryRankAndSaysSo) {

@@ -12,153 +12,12 @@
 
 #include "common/clock.h"
 #include "common/counted_thread.h"
+#include "tracker/tracker_test_util.h"
 
 namespace carbontracker {
 namespace {
 
-namespace fs = std::filesystem;
-
-// A temp dir removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/ct_tracker_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-Environment empty_env(const TempDir& dir) {
-  Environment env;
-  env.powercap_root = (dir.path / "no-powercap").string();
-  env.proc_root = (dir.path / "no-proc").string();
-  env.nvml_library = (dir.path / "no-libnvidia-ml.so").string();
-  env.rocm_smi_library = (dir.path / "no-librocm_smi64.so").string();
-  env.offline = true;
-  env.zone_tab = (dir.path / "no-zone.tab").string();
-  env.localtime_path = (dir.path / "no-localtime").string();
-  env.tz = "";
-  env.cache_dir = (dir.path / "cache").string();
-  return env;
-}
-
-// Every tracker here runs on this clock: time passes only where a test
-// advances it, so durations, energies and the texts made from them are the
-// same on a loaded machine as on an idle one.
-FakeClock& test_clock() {
-  static FakeClock clock;
-  return clock;
-}
-
-TrackerOptions sim_options(const TempDir& dir, std::ostream& console) {
-  TrackerOptions o;
-  o.clock = &test_clock();
-  o.epochs = 4;
-  o.sim_cpu = "Intel Xeon Gold 6130";
-  o.sim_cpu_tdp = 125;
-  o.sim_gpu = "NVIDIA A100";
-  o.sim_gpu_watts = 400;
-  o.sim_gpu_util = 0.75;
-  o.environment = empty_env(dir);
-  o.console = &console;
-  o.update_interval = 0.05;
-  return o;
-}
-
-// Location unknown and offline: the Ember world average from the embedded
-// table (data/carbon-intensity.csv).
-constexpr double kWorld = 472.94;
-
-void pass_s(double s) { test_clock().advance(s); }
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<fs::path> files_in(const fs::path& dir) {
-  std::vector<fs::path> out;
-  if (!fs::exists(dir)) return out;
-  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-TEST(TrackerOptions, InvalidCombinationsAreRejectedWithTheReason) {
-  TempDir dir;
-  std::ostringstream console;
-  auto expect_invalid = [&](TrackerOptions o, const std::string& message) {
-    try {
-      Tracker t(o);
-      FAIL() << "accepted: " << message;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-      EXPECT_EQ(std::string(e.what()), message);
-    }
-  };
-  TrackerOptions o = sim_options(dir, console);
-  o.monitor_epochs = 0;
-  expect_invalid(
-      o, "Argument monitor_epochs expected a value in {-1, >0, >=epochs_before_pred}, got 0.");
-  o = sim_options(dir, console);
-  o.epochs_before_pred = 3;
-  o.monitor_epochs = 2;
-  expect_invalid(
-      o, "Argument monitor_epochs expected a value in {-1, >0, >=epochs_before_pred}, got 2.");
-  o = sim_options(dir, console);
-  o.epochs_before_pred = -1;  // = epochs (4) > monitor_epochs (1)
-  expect_invalid(
-      o, "Argument monitor_epochs expected a value in {-1, >0, >=epochs_before_pred}, got 1.");
-  o = sim_options(dir, console);
-  o.sim_cpu_tdp.reset();
-  expect_invalid(
-      o, "When using simulated CPU (sim_cpu), you must also specify the CPU TDP (sim_cpu_tdp)");
-  o = sim_options(dir, console);
-  o.sim_gpu_watts.reset();
-  expect_invalid(o,
-                 "When using simulated GPU (sim_gpu), you must also specify the GPU power "
-                 "consumption (sim_gpu_watts)");
-  o = sim_options(dir, console);
-  o.sim_cpu_util = 1.5;
-  expect_invalid(o, "CPU utilization must be between 0.0 and 1.0.");
-  o = sim_options(dir, console);
-  o.sim_gpu_watts = -400;
-  expect_invalid(o, "GPU watts must be a non-negative number.");
-  o = sim_options(dir, console);
-  o.sim_cpu = " ";
-  expect_invalid(o, "CPU name must be a non-empty string.");
-  o = sim_options(dir, console);
-  o.components = "tpu";
-  expect_invalid(
-      o, "Component name tpu is invalid. Components must be 'all', 'cpu', 'gpu' or 'gpu,cpu'.");
-  o = sim_options(dir, console);
-  o.epochs = 0;
-  expect_invalid(o, "Argument epochs expected a value > 0, got 0.");
-  o = sim_options(dir, console);
-  o.update_interval = 0;
-  expect_invalid(o, "Argument update_interval expected a number of seconds > 0, got 0.");
-}
-
-TEST(TrackerOptions, MinusOneMeansAllEpochs) {
-  TempDir dir;
-  std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
-  o.epochs = 2;
-  o.epochs_before_pred = -1;
-  o.monitor_epochs = -1;
-  Tracker t(o);
-  for (int i = 0; i < 2; ++i) {
-    t.epoch_start();
-    t.epoch_end();
-  }
-  EXPECT_FALSE(t.monitoring());
-  std::string out = console.str();
-  EXPECT_NE(out.find("Predicted consumption for 2 epoch(s):"), std::string::npos);
-  EXPECT_NE(out.find("Actual consumption for 2 epoch(s):"), std::string::npos);
-  EXPECT_LT(out.find("Predicted consumption"), out.find("Actual consumption"));
-}
+using namespace carbontracker::tracker_test;
 
 TEST(Tracker, EnergyPerEpochIsPowerTimesDurationSummedOverDevices) {
   TempDir dir;
@@ -313,39 +172,6 @@ TEST(Tracker, VerboseZeroKeepsOutputOffTheConsoleButInTheFile) {
       "[^\n]* - Average power usage \\(W\\) for cpu: 62\\.5\n"
       "(.*\n)*[^\n]* - Monitoring thread ended\\.\n");
   EXPECT_TRUE(std::regex_match(standard, lines)) << standard;
-}
-
-TEST(Tracker, ComponentsSelectWhatIsMeasured) {
-  TempDir dir;
-  std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
-  o.components = " GPU ";
-  Tracker t(o);
-  RunResult r = t.result();
-  ASSERT_EQ(r.devices.size(), 1u);
-  EXPECT_EQ(r.devices[0].component, ComponentKind::kGpu);
-}
-
-TEST(Tracker, GpuRequestedWithoutAnyGpuIsAnErrorNamingTheReason) {
-  TempDir dir;
-  std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
-  o.sim_gpu.reset();
-  o.components = "gpu";
-  try {
-    Tracker t(o);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kComponent);
-    EXPECT_EQ(std::string(e.what()).rfind("No GPU(s) available: ", 0), 0u) << e.what();
-  }
-  o.ignore_errors = true;
-  Tracker t(o);  // ignore_errors: a tracker that does nothing
-  EXPECT_FALSE(t.monitoring());
-  t.epoch_start();
-  t.epoch_end();
-  t.stop();
-  EXPECT_NE(console.str().find("Ignored error: No GPU(s) available"), std::string::npos);
 }
 
 TEST(Tracker, StopAndConfirm) {

@@ -21,6 +21,7 @@
 
 #include "common/format.h"
 #include "logs/jsonl_writer.h"
+#include "tracker/run_metadata.h"
 
 namespace ct = carbontracker;
 

@@ -9,9 +9,6 @@
 
 namespace carbontracker {
 
-// EEA 2020 average of new passenger cars: 107.5 gCO2eq per km.
-inline constexpr double kCarGramsPerKm = 107.5;
-
 // "\n{description}\n\tTime:\t...\n\tEnergy:\t... kWh\n\tCO2eq:\t... g" and, when
 // interpretable, "\n\tThis is equivalent to:\n\t{km} km travelled by car".
 std::string consumption_block(const std::string& description, double duration_s, double energy_kwh,

@@ -1,9 +1,10 @@
-#include "output/report.h"
+#include "output/console_text.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
+#include "common/equivalents.h"
 #include "common/format.h"
 #include "common/number.h"
 
@@ -15,8 +16,8 @@ std::string consumption_block(const std::string& description, double duration_s,
       fmt::format("\n{}\n\tTime:\t{}\n\tEnergy:\t{:.{}f} kWh\n\tCO2eq:\t{:.{}f} g", description,
                   format_duration(duration_s), energy_kwh, precision, co2_g, precision);
   if (interpretable && std::isfinite(co2_g) && co2_g >= 0)
-    text += fmt::format("\n\tThis is equivalent to:\n\t{:.{}f} km travelled by car",
-                        co2_g / kCarGramsPerKm, precision);
+    text += fmt::format("\n\tThis is equivalent to:\n\t{:.{}f} {}", car_km(co2_g), precision,
+                        kCarKmUnit);
   return text;
 }
 

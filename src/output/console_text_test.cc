@@ -1,4 +1,4 @@
-#include "output/report.h"
+#include "output/console_text.h"
 
 #include <gtest/gtest.h>
 

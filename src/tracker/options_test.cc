@@ -1,0 +1,89 @@
+// TrackerOptions: validation and the effective epoch counts (options.cc).
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "carbontracker/tracker.h"
+#include "tracker/tracker_test_util.h"
+
+namespace carbontracker {
+namespace {
+
+using namespace carbontracker::tracker_test;
+
+TEST(TrackerOptions, InvalidCombinationsAreRejectedWithTheReason) {
+  TempDir dir;
+  std::ostringstream console;
+  auto expect_invalid = [&](TrackerOptions o, const std::string& message) {
+    try {
+      Tracker t(o);
+      FAIL() << "accepted: " << message;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+      EXPECT_EQ(std::string(e.what()), message);
+    }
+  };
+  TrackerOptions o = sim_options(dir, console);
+  o.monitor_epochs = 0;
+  expect_invalid(
+      o, "Argument monitor_epochs expected a value in {-1, >0, >=epochs_before_pred}, got 0.");
+  o = sim_options(dir, console);
+  o.epochs_before_pred = 3;
+  o.monitor_epochs = 2;
+  expect_invalid(
+      o, "Argument monitor_epochs expected a value in {-1, >0, >=epochs_before_pred}, got 2.");
+  o = sim_options(dir, console);
+  o.epochs_before_pred = -1;  // = epochs (4) > monitor_epochs (1)
+  expect_invalid(
+      o, "Argument monitor_epochs expected a value in {-1, >0, >=epochs_before_pred}, got 1.");
+  o = sim_options(dir, console);
+  o.sim_cpu_tdp.reset();
+  expect_invalid(
+      o, "When using simulated CPU (sim_cpu), you must also specify the CPU TDP (sim_cpu_tdp)");
+  o = sim_options(dir, console);
+  o.sim_gpu_watts.reset();
+  expect_invalid(o,
+                 "When using simulated GPU (sim_gpu), you must also specify the GPU power "
+                 "consumption (sim_gpu_watts)");
+  o = sim_options(dir, console);
+  o.sim_cpu_util = 1.5;
+  expect_invalid(o, "CPU utilization must be between 0.0 and 1.0.");
+  o = sim_options(dir, console);
+  o.sim_gpu_watts = -400;
+  expect_invalid(o, "GPU watts must be a non-negative number.");
+  o = sim_options(dir, console);
+  o.sim_cpu = " ";
+  expect_invalid(o, "CPU name must be a non-empty string.");
+  o = sim_options(dir, console);
+  o.components = "tpu";
+  expect_invalid(
+      o, "Component name tpu is invalid. Components must be 'all', 'cpu', 'gpu' or 'gpu,cpu'.");
+  o = sim_options(dir, console);
+  o.epochs = 0;
+  expect_invalid(o, "Argument epochs expected a value > 0, got 0.");
+  o = sim_options(dir, console);
+  o.update_interval = 0;
+  expect_invalid(o, "Argument update_interval expected a number of seconds > 0, got 0.");
+}
+
+TEST(TrackerOptions, MinusOneMeansAllEpochs) {
+  TempDir dir;
+  std::ostringstream console;
+  TrackerOptions o = sim_options(dir, console);
+  o.epochs = 2;
+  o.epochs_before_pred = -1;
+  o.monitor_epochs = -1;
+  Tracker t(o);
+  for (int i = 0; i < 2; ++i) {
+    t.epoch_start();
+    t.epoch_end();
+  }
+  EXPECT_FALSE(t.monitoring());
+  std::string out = console.str();
+  EXPECT_NE(out.find("Predicted consumption for 2 epoch(s):"), std::string::npos);
+  EXPECT_NE(out.find("Actual consumption for 2 epoch(s):"), std::string::npos);
+  EXPECT_LT(out.find("Predicted consumption"), out.find("Actual consumption"));
+}
+
+}  // namespace
+}  // namespace carbontracker
