@@ -12,12 +12,13 @@
 #include "common/clock.h"
 #include "common/format.h"
 #include "common/host.h"
-#include "output/json.h"
 #include "output/console_text.h"
+#include "output/json.h"
 #include "sensors/discovery.h"
 #include "sensors/simulated.h"
 #include "tracker/distributed.h"
 #include "tracker/prediction.h"
+#include "tracker/run_metadata.h"
 #include "tracker/tracker_impl.h"
 
 namespace carbontracker {
