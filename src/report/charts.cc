@@ -380,7 +380,7 @@ void draw_chart(const CairoApi& c, cairo_t* cr, const Chart& chart, double x, do
       }
       if (i < chart.error.size() && std::isfinite(chart.error[i]) && chart.error[i] > 0)
         error_bar(c, cr, px(chart.x[i]), py(std::max(base - chart.error[i], 0.0)),
-                  py(base + chart.error[i]), bar_w / 3);
+                  py(base + chart.error[i]), std::min(bar_w / 3, 10.0));
     }
     if (right_axis) {
       c.cairo_set_line_width(cr, 1.4);
