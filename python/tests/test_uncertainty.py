@@ -2,6 +2,7 @@
 on the aggregate, and after print_aggregate's sentence."""
 
 import math
+import time
 
 from conftest import SOURCE_DIR
 from carbontracker import parser
@@ -44,3 +45,30 @@ def test_logs_without_intervals_say_so_and_print_the_original_sentence(capsys):
     assert a["note"].startswith("1 of 1 run carries no uncertainty interval")
     parser.print_aggregate(str(ORIGINAL))
     assert capsys.readouterr().out.endswith("Measured by carbontracker (https://github.com/lfwa/carbontracker).\n")
+
+
+def test_the_trackers_intervals_reach_the_parsed_results(tmp_path):
+    from carbontracker.tracker import CarbonTracker
+
+    tracker = CarbonTracker(
+        epochs=2, monitor_epochs=2, components="cpu", sim_cpu="X", sim_cpu_tdp=100,
+        offline=True, log_dir=tmp_path, verbose=0,
+    )
+    for _ in range(2):
+        tracker.epoch_start()
+        time.sleep(0.05)
+        tracker.epoch_end()
+    tracker.stop()
+    r = tracker.results
+    tracked = r["actual"]["uncertainty"]
+    assert all("uncertainty" in e for e in r["epochs"])
+    (run,) = parser.parse_all_logs(tmp_path)
+    parsed = run["actual"]["uncertainty"]
+    for figure in ("energy_kwh", "co2_g"):
+        assert parsed[figure]["terms"] == tracked[figure]["terms"]
+        assert math.isclose(parsed[figure]["u"], tracked[figure]["u"], rel_tol=1e-9)
+    assert len(run["epoch_uncertainty"]) == 2
+    a = parser.aggregate_uncertainty(tmp_path)
+    assert a["runs_with_uncertainty"] == 1
+    assert math.isclose(a["uncertainty"]["co2_g"]["u"], tracked["co2_g"]["u"], rel_tol=1e-9)
+    assert a["sentence"].startswith("With expanded uncertainties (k = 2, about 95 %)")

@@ -95,10 +95,15 @@ TEST(ChildProcess, TheDestructorWaitsForTheCommand) {
 
 // A command reaped by another waiter has no known exit status: not success.
 TEST(ChildProcess, ACommandReapedBySomeoneElseIsNotASuccess) {
+  TempDir dir;
+  std::string go = (dir.path / "go").string();
   for (bool pidfd : {true, false}) {
-    ChildProcess child(shell("exit 0", pidfd));
+    fs::remove(go);
+    // The command ends only once the other waiter is waiting for it.
+    ChildProcess child(shell("until [ -e " + go + " ]; do sleep 0.01; done; exit 0", pidfd));
     pid_t pid = child.pid();
     const ChildResult& r = child.wait(nullptr, [&] {
+      std::ofstream(go).put('\n');
       int status;
       waitpid(pid, &status, 0);
       return -1.0;
