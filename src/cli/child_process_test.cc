@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -104,8 +105,11 @@ TEST(ChildProcess, ACommandReapedBySomeoneElseIsNotASuccess) {
     pid_t pid = child.pid();
     const ChildResult& r = child.wait(nullptr, [&] {
       std::ofstream(go).put('\n');
+      // The fallback's SIGCHLD handler may interrupt this wait before it
+      // reaps the command: wait again until it has.
       int status;
-      waitpid(pid, &status, 0);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
       return -1.0;
     });
     EXPECT_TRUE(r.status_lost) << pidfd;

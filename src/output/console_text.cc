@@ -47,7 +47,7 @@ namespace {
 // (nvmlDeviceGetTotalEnergyConsumption)", "RAPL energy counter" from "RAPL
 // energy counter /sys/...", "per-vCPU linear model" from "estimated:
 // per-vCPU linear model (...)".
-std::string short_source(std::string source) {
+std::string short_device_source(std::string source) {
   for (const char* prefix : {"estimated: ", "simulated: "})
     if (source.rfind(prefix, 0) == 0) source = source.substr(std::string(prefix).size());
   for (const char* cut : {" (", " /", ", ", ": "})
@@ -67,7 +67,7 @@ std::string measurement_summary(const std::vector<DeviceInfo>& devices,
       std::vector<std::string> how;
       for (const DeviceInfo& d : devices) {
         if (d.component != kind || d.provenance != p) continue;
-        std::string s = short_source(d.source);
+        std::string s = short_device_source(d.source);
         if (!s.empty() && std::find(how.begin(), how.end(), s) == how.end()) how.push_back(s);
       }
       bool present = std::any_of(devices.begin(), devices.end(), [&](const DeviceInfo& d) {

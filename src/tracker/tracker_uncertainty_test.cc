@@ -12,6 +12,7 @@
 #include "carbontracker/tracker.h"
 #include "common/clock.h"
 #include "model/uncertainty_budget.h"
+#include "tracker/tracker_internal.h"
 
 namespace carbontracker {
 namespace {
@@ -33,8 +34,8 @@ FakeClock& test_clock() {
 }
 
 // Simulated devices (exact), offline in DK: the table's yearly average.
-TrackerOptions options(const TempDir& dir, std::ostream& console) {
-  TrackerOptions o;
+InternalOptions options(const TempDir& dir, std::ostream& console) {
+  InternalOptions o;
   o.clock = &test_clock();
   o.epochs = 6;
   o.epochs_before_pred = 2;
@@ -70,7 +71,7 @@ void run_epochs(Tracker& t, int n) {
 TEST(TrackerUncertainty, EveryFigureCarriesItsTerms) {
   TempDir dir;
   std::ostringstream console;
-  Tracker t(options(dir, console));
+  InternalTracker t(options(dir, console));
   run_epochs(t, 3);
   RunResult r = t.result();
   ASSERT_EQ(r.epochs.size(), 3u);
@@ -133,9 +134,9 @@ TEST(TrackerUncertainty, EveryFigureCarriesItsTerms) {
 TEST(TrackerUncertainty, GivenPueOnExactDevicesLeavesOnlyTheIntensity) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = options(dir, console);
+  InternalOptions o = options(dir, console);
   o.pue = 1.2;
-  Tracker t(o);
+  InternalTracker t(o);
   run_epochs(t, 3);
   RunResult r = t.result();
   ASSERT_TRUE(r.actual && r.actual->uncertainty);
