@@ -133,7 +133,10 @@ int ct_tracker_take_output(ct_tracker* tracker, char** text, size_t* len);
 int ct_parse_logs(const char* log_dir, const char* std_log_file, const char* output_log_file,
                   char** json);
 int ct_parse_all_logs(const char* log_dir, int recursive, char** json);
-/* value: {"energy (kWh)", "co2eq (g)", "equivalents", "runs", "sentence"}. */
+/* value: {"energy (kWh)", "co2eq (g)", "equivalents", "runs", "sentence",
+ * "uncertainty" (the interval of the sums, doc/uncertainty.md; null when no
+ * run has one), "runs_with_uncertainty", "uncertainty_sentence" (what
+ * follows the sentence; "" without intervals)}. */
 int ct_aggregate_consumption(const char* log_dir, int recursive, char** json);
 
 /* One log's text (`len` bytes) in, its figures out as a JSON object (no
@@ -155,6 +158,14 @@ int ct_parse_duration(const char* text, double* seconds, int* valid);
  * {unit: value, ...} (NULL: none). */
 int ct_aggregate_sentence(double energy_kwh, double co2eq_g, const char* equivalents_json,
                           char** sentence);
+
+/* The interval of an aggregate whose runs the caller read itself:
+ * aggregate_json = {"energy (kWh)": E, "co2eq (g)": G, "runs": N,
+ * "uncertainties": [the "uncertainty" object of each counted block that has
+ * one]}. *json = {"uncertainty": {...} or null, "runs_with_uncertainty",
+ * "uncertainty_sentence", "note" (how many runs have none; "" when all
+ * have)} (no "value" wrapper). Same-key terms add linearly across runs. */
+int ct_aggregate_uncertainty(const char* aggregate_json, char** json);
 
 /* Writes the report of a log file or directory to `output` (.pdf, .html,
  * .svg or .png); *warnings_json is the JSON array of skipped files (NULL

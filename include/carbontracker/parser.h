@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "carbontracker/uncertainty.h"
+
 namespace carbontracker::parser {
 
 // One component ("gpu", "cpu", ...) of one run, as parse_logs returns it.
@@ -53,6 +55,10 @@ struct ConsumptionLog {
   // Insertion-ordered {unit: value}; nullopt when the block has no
   // "This is equivalent to:" part (interpretable=false).
   std::optional<std::vector<std::pair<std::string, double>>> equivalents;
+  // The interval of energy_kwh and co2eq_g (JSONL schema 3, doc/uncertainty.md);
+  // nullopt for logs written before intervals existed (JSONL schema 1 and 2,
+  // every text log).
+  std::optional<Uncertainty> uncertainty{};
 };
 
 // Run metadata from our logs (JSONL run_start or the "Run metadata:" line).
@@ -74,6 +80,9 @@ struct LogResult {
   std::optional<ConsumptionLog> actual;
   std::optional<ConsumptionLog> pred;
   RunInfo info;
+  // Per epoch, the interval of the epoch's figures (kWh and g, with PUE);
+  // empty unless the JSONL file has them and per-epoch figures were asked for.
+  std::vector<std::optional<Uncertainty>> epoch_uncertainties{};
 };
 
 struct Aggregate {
@@ -81,6 +90,11 @@ struct Aggregate {
   double co2eq_g = 0;
   std::vector<std::pair<std::string, double>> equivalents;  // summed by unit
   int runs = 0;                                             // runs that contributed a figure
+  // The interval of the sums: each run's terms, those of one correlation key
+  // (one PUE, one table intensity) added linearly across runs, the others
+  // in quadrature. nullopt when no run has an interval.
+  std::optional<Uncertainty> uncertainty{};
+  int runs_with_uncertainty = 0;  // runs whose figure came with an interval
 };
 
 struct ParseOptions {
@@ -88,6 +102,11 @@ struct ParseOptions {
   // Fill ComponentLog's per-epoch figures. The aggregate does not need them;
   // without them our JSONL files are read about twice as fast.
   bool per_epoch = true;
+  // Read the standard text logs (components, epoch durations, early stop,
+  // run metadata). The aggregate needs only the output logs' consumption
+  // blocks: false halves the files a directory of text logs costs (and a
+  // broken standard log then goes unnoticed).
+  bool standard_logs = true;
 };
 
 // The original's parse_logs: the components of the standard log
@@ -125,6 +144,18 @@ Aggregate aggregate_consumption(const std::string& log_dir,
 // estimated to use ... Measured by carbontracker (https://...)." (no newline).
 std::string aggregate_sentence(const Aggregate& total);
 
+// The sentence that follows aggregate_sentence() when some run has an
+// interval: "With expanded uncertainties (k = 2, about 95 %), the energy is
+// X +/- U kWh (+/-R %) and the CO2eq Y +/- U kg (+/-R %); the largest
+// contributions are ... for the energy and ... for the CO2eq." and, when some
+// runs have none, how many. Empty when no run has an interval.
+std::string uncertainty_sentence(const Aggregate& total);
+
+// A note for runs without intervals, e.g. "3 of 5 runs carry no uncertainty
+// interval (their logs predate them: JSONL schema 1 or 2, or text logs)";
+// empty when every run has one.
+std::string missing_uncertainty_note(const Aggregate& total);
+
 // Prints aggregate_sentence() and a newline to `out` (stdout when null);
 // warnings go to `err` (stderr when null).
 void print_aggregate(const std::string& log_dir, std::ostream* out = nullptr,
@@ -135,7 +166,8 @@ void print_aggregate(const std::string& log_dir, std::ostream* out = nullptr,
 //    "avg_power_usages (W)", "avg_energy_usages (J)", "epoch_durations (s)",
 //    "devices"}}, "early_stop", "actual", "pred"}
 // with "actual"/"pred" = {"epochs", "duration (s)", "energy (kWh)",
-// "co2eq (g)", "equivalents"} or null. A missing file name is null.
+// "co2eq (g)", "equivalents"} or null; "uncertainty" is added to a block
+// only when it has one (log_uncertainty.h shows its shape). A missing file name is null.
 // LogResult additionally gets "jsonl_filename" and "run_metadata" (only
 // when present), which the original does not have.
 nlohmann::json to_json(const ComponentLog& c);
@@ -143,7 +175,8 @@ nlohmann::json to_json(const Components& c);
 nlohmann::json to_json(const ConsumptionLog& c);
 nlohmann::json to_json(const LogResult& r);
 nlohmann::json to_json(const std::vector<LogResult>& runs);
-// {"energy (kWh)", "co2eq (g)", "equivalents": {...}, "runs"}
+// {"energy (kWh)", "co2eq (g)", "equivalents": {...}, "runs",
+//  "uncertainty": {...} or null, "runs_with_uncertainty"}
 nlohmann::json to_json(const Aggregate& a);
 
 }  // namespace carbontracker::parser

@@ -44,6 +44,7 @@ __all__ = [
     "parse_duration",
     "generate_report",
     "aggregate_sentence",
+    "aggregate_uncertainty",
 ]
 
 LIBRARY_ENV = "CARBONTRACKER_LIBRARY"
@@ -105,6 +106,7 @@ _FUNCTIONS = {
     "ct_read_run": (_c_int, [_c_char_p, _P(_c_void_p)]),
     "ct_parse_duration": (_c_int, [_c_char_p, _P(_c_double), _P(_c_int)]),
     "ct_aggregate_sentence": (_c_int, [_c_double, _c_double, _c_char_p, _P(_c_void_p)]),
+    "ct_aggregate_uncertainty": (_c_int, [_c_char_p, _P(_c_void_p)]),
     "ct_generate_report": (_c_int, [_c_char_p, _c_char_p, _P(_c_void_p)]),
     "ct_run_cli": (_c_int, [_c_int, _P(_c_char_p), _P(_c_int)]),
     "ct_running_library_threads": (_c_int, [_P(_c_int)]),
@@ -428,3 +430,19 @@ def aggregate_sentence(energy_kwh, co2eq_g, equivalents):
     out = _c_void_p()
     _check(_lib.ct_aggregate_sentence(float(energy_kwh), float(co2eq_g), pairs, ctypes.byref(out)))
     return _take_string(out)
+
+
+def aggregate_uncertainty(energy_kwh, co2eq_g, runs, uncertainties):
+    """The interval of totals the caller summed: ``uncertainties`` are the
+    "uncertainty" dicts of the counted blocks that have one. Returns
+    {"uncertainty": dict | None, "runs_with_uncertainty": int,
+    "uncertainty_sentence": str, "note": str} (include/carbontracker/carbontracker.h)."""
+    data = _bytes(_json().dumps({
+        "energy (kWh)": _json_value(float(energy_kwh)),
+        "co2eq (g)": _json_value(float(co2eq_g)),
+        "runs": int(runs),
+        "uncertainties": list(uncertainties),
+    }))
+    out = _c_void_p()
+    _check(_lib.ct_aggregate_uncertainty(data, ctypes.byref(out)))
+    return _take_json(out)

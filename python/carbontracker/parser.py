@@ -6,6 +6,13 @@
     first_log = parser.parse_logs(log_dir="./logs/", std_log_file=..., output_log_file=...)
     energy_kwh, co2eq_g, equivalents = parser.aggregate_consumption(log_dir="./logs/")
     parser.print_aggregate(log_dir="./logs/")
+    interval = parser.aggregate_uncertainty(log_dir="./logs/")  # ours
+
+Logs of carbontracker with intervals (JSONL schema 3) add an "uncertainty"
+dict to each ``actual`` and ``pred`` block of ``parse_all_logs`` (and
+"epoch_uncertainty" to the run); ``aggregate_uncertainty`` gives the
+totals' interval, which ``print_aggregate`` states after the original's
+sentence (doc/uncertainty.md, doc/python.md).
 
 Reads the original's logs (1.x and 2.x) and ours. Results are plain Python
 lists, dicts and floats (the original returns numpy arrays for the per-epoch
@@ -29,6 +36,7 @@ original's and why.
 
 import math
 import os
+import threading
 import warnings
 
 from carbontracker import _carbontracker
@@ -38,6 +46,7 @@ __all__ = [
     "parse_logs",
     "parse_all_logs",
     "aggregate_consumption",
+    "aggregate_uncertainty",
     "print_aggregate",
     "get_all_logs",
     "get_most_recent_logs",
@@ -51,6 +60,9 @@ __all__ = [
     "parse_equivalents",
     "extract_measurements",
 ]
+
+# The totals of this thread's last aggregate_consumption call.
+_last = threading.local()
 
 _SUFFIXES = (
     ("carbontracker_output.log", "output"),
@@ -121,6 +133,42 @@ def aggregate_consumption(log_dir):
     Each run contributes its actual consumption, or its prediction when it
     has no actual consumption.
     """
+    total = _aggregate(log_dir)
+    _last.total = total  # for print_aggregate's interval sentence
+    return total.energy_kwh, total.co2eq_g, total.equivalents
+
+
+def aggregate_uncertainty(log_dir):
+    """The interval of aggregate_consumption's totals::
+
+        {"energy (kWh)": float, "co2eq (g)": float, "runs": int,
+         "uncertainty": {"k": 2, "energy_kwh": {"u", "expanded", "terms"},
+                         "co2_g": {...}} | None,
+         "runs_with_uncertainty": int, "sentence": str, "note": str}
+
+    "u" is the combined standard uncertainty and "expanded" the half-width
+    of the interval (k x u, about 95 % with k = 2); terms of one correlation
+    key (one PUE, one table intensity) add linearly across runs, the others
+    in quadrature. "uncertainty" is None when no run's log has an interval
+    (logs written before intervals existed); "note" then says how many runs
+    have none. "sentence" is what print_aggregate adds after the original's
+    sentence ("" without intervals).
+    """
+    total = _aggregate(log_dir)
+    interval = _carbontracker.aggregate_uncertainty(
+        total.energy_kwh, total.co2eq_g, total.runs, total.uncertainties)
+    return {
+        "energy (kWh)": total.energy_kwh,
+        "co2eq (g)": total.co2eq_g,
+        "runs": total.runs,
+        "uncertainty": interval["uncertainty"],
+        "runs_with_uncertainty": interval["runs_with_uncertainty"],
+        "sentence": interval["uncertainty_sentence"],
+        "note": interval["note"],
+    }
+
+
+def _aggregate(log_dir):
     log_dir = _path(log_dir)
     output_logs, std_logs = get_all_logs(log_dir)
     total = _Total()
@@ -146,16 +194,28 @@ def aggregate_consumption(log_dir):
         block = run and _chosen(run["actual"], run["pred"])
         if block is not None:
             total.add(block, "")
-    return total.energy_kwh, total.co2eq_g, total.equivalents
+    return total
 
 
 def print_aggregate(log_dir):
     """Prints the original's sentence for a paper: "The training of models in
     this work is estimated to use ... kWh of electricity contributing to ...
     kg of CO2eq. ... Measured by carbontracker (https://github.com/lfwa/carbontracker)."
+    When the logs carry intervals, one sentence with them follows on the same
+    line (aggregate_uncertainty's "sentence").
     """
+    _last.total = None
     energy_kwh, co2eq_g, equivalents = aggregate_consumption(log_dir)
-    print(_carbontracker.aggregate_sentence(energy_kwh, co2eq_g, list((equivalents or {}).items())))
+    sentence = _carbontracker.aggregate_sentence(energy_kwh, co2eq_g, list((equivalents or {}).items()))
+    # The totals aggregate_consumption just summed, unless it was replaced
+    # (tests patch it, as the original's do).
+    total, _last.total = getattr(_last, "total", None), None
+    if total is not None and total.uncertainties and (total.energy_kwh, total.co2eq_g) == (energy_kwh, co2eq_g):
+        interval = _carbontracker.aggregate_uncertainty(
+            total.energy_kwh, total.co2eq_g, total.runs, total.uncertainties)
+        if interval["uncertainty_sentence"]:
+            sentence += " " + interval["uncertainty_sentence"]
+    print(sentence)
 
 
 def get_all_logs(log_dir):
@@ -273,11 +333,16 @@ class _Total:
         self.energy_kwh = 0.0
         self.co2eq_g = 0.0
         self.equivalents = {}
+        self.runs = 0
+        self.uncertainties = []  # the counted blocks' "uncertainty" dicts
 
     def add(self, block, name):
         if block is None:
             _warn([f"{name}: no consumption report; run not counted"])
             return
+        self.runs += 1
+        if block.get("uncertainty") is not None:
+            self.uncertainties.append(block["uncertainty"])
         if not math.isnan(block["energy (kWh)"]):
             self.energy_kwh += block["energy (kWh)"]
         co2 = block.get("co2eq (g)")

@@ -9,6 +9,8 @@
 #include "capi/core.h"
 #include "capi/status.h"
 #include "carbontracker/parser.h"
+#include "logs/log_uncertainty.h"
+#include "model/uncertainty_sum.h"
 
 using namespace carbontracker;        // NOLINT(build/namespaces)
 using namespace carbontracker::capi;  // NOLINT(build/namespaces)
@@ -55,6 +57,7 @@ int ct_aggregate_consumption(const char* log_dir, int recursive, char** json_out
     parser::Aggregate a = parser::aggregate_consumption(str(log_dir), w, po);
     json j = parser::to_json(a);
     j["sentence"] = parser::aggregate_sentence(a);
+    j["uncertainty_sentence"] = parser::uncertainty_sentence(a);
     return j;
   });
 }
@@ -158,6 +161,36 @@ int ct_aggregate_sentence(double energy_kwh, double co2eq_g, const char* equival
     }
     *sentence = copy_out(valid_utf8(parser::aggregate_sentence(a)));
     return CT_OK;
+  });
+}
+
+int ct_aggregate_uncertainty(const char* aggregate_json, char** json_out) {
+  if (json_out) *json_out = nullptr;
+  return guarded([&] {
+    require(aggregate_json, "ct_aggregate_uncertainty", "aggregate_json");
+    require(json_out, "ct_aggregate_uncertainty", "json");
+    json in = json::parse(aggregate_json, nullptr, false);
+    if (!in.is_object()) invalid("ct_aggregate_uncertainty: aggregate_json is not a JSON object");
+    parser::Aggregate a;
+    a.energy_kwh = number_of(in.value("energy (kWh)", json())).value_or(0);
+    a.co2eq_g = number_of(in.value("co2eq (g)", json())).value_or(0);
+    a.runs = static_cast<int>(number_of(in.value("runs", json())).value_or(0));
+    if (auto u = in.find("uncertainties"); u != in.end() && u->is_array()) {
+      for (const json& block : *u) {
+        std::optional<Uncertainty> interval = parser::read_uncertainty(block);
+        if (!interval) continue;
+        ++a.runs_with_uncertainty;
+        if (!a.uncertainty) a.uncertainty.emplace();
+        add_uncertainty(a.uncertainty->energy_kwh, interval->energy_kwh);
+        add_uncertainty(a.uncertainty->co2_g, interval->co2_g);
+      }
+    }
+    json out = {
+        {"uncertainty", a.uncertainty ? parser::uncertainty_to_json(*a.uncertainty) : json()},
+        {"runs_with_uncertainty", a.runs_with_uncertainty},
+        {"uncertainty_sentence", parser::uncertainty_sentence(a)},
+        {"note", parser::missing_uncertainty_note(a)}};
+    return give_json(out, json_out);
   });
 }
 

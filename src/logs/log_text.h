@@ -48,6 +48,10 @@ struct JsonlRun {
   std::optional<ConsumptionLog> pred;
   RunInfo info;
   bool has_totals = false;
+  int schema = 0;  // run_start.schema (1 when absent)
+  // Per epoch, the interval of its figures (with PUE); empty when no epoch
+  // line has one (schema 1 and 2, or per_epoch false).
+  std::vector<std::optional<Uncertainty>> epoch_uncertainties;
 };
 std::optional<JsonlRun> parse_jsonl_text(std::string_view text, std::vector<std::string>* problems,
                                          bool per_epoch = true);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -129,9 +130,28 @@ namespace {
 
 using parser::Aggregate;
 
+// "5 kWh, 1000 g CO2eq (2 runs)", with "+/- U kWh (95 %)" after each figure
+// when the runs have intervals (k = 2).
 std::string figures(const Aggregate& a) {
-  return fmt::format("{} kWh, {} g CO2eq ({} run{})", a.energy_kwh, a.co2eq_g, a.runs,
-                     a.runs == 1 ? "" : "s");
+  std::string energy = fmt::format("{} kWh", a.energy_kwh);
+  std::string co2 = fmt::format("{} g CO2eq", a.co2eq_g);
+  if (a.uncertainty) {
+    auto interval = [](const FigureUncertainty& f, const char* unit) {
+      std::string level = f.k == 2 ? "95 %" : fmt::format("k = {:g}", f.k);
+      double u = f.expanded();
+      int decimals = u > 0 ? std::clamp(1 - floor_log10(u), 0, 12) : 0;
+      return fmt::format(" +/- {:.{}f} {} ({})", u, decimals, unit, level);
+    };
+    energy += interval(a.uncertainty->energy_kwh, "kWh");
+    co2 += interval(a.uncertainty->co2_g, "g");
+  }
+  return fmt::format("{}, {} ({} run{})", energy, co2, a.runs, a.runs == 1 ? "" : "s");
+}
+
+// The original's sentence, then ours with the intervals when there are any.
+std::string sentences(const Aggregate& a) {
+  std::string intervals = parser::uncertainty_sentence(a);
+  return parser::aggregate_sentence(a) + (intervals.empty() ? "" : " " + intervals);
 }
 
 nlohmann::json aggregate_json(const Aggregate& a) { return parser::to_json(a); }
@@ -200,8 +220,11 @@ int run_parse_command(const std::vector<std::string>& args, std::ostream& out, s
   std::vector<parser::LogResult> runs;
   try {
     // Text output and --by need only the totals; JSON output of the runs shows every epoch.
-    runs = parser::parse_all_logs(
-        dir, &warnings, {.recursive = recursive, .per_epoch = format == "json" && by.empty()});
+    // The sentence alone needs no standard log.
+    runs = parser::parse_all_logs(dir, &warnings,
+                                  {.recursive = recursive,
+                                   .per_epoch = format == "json" && by.empty(),
+                                   .standard_logs = format == "json" || !by.empty()});
   } catch (const Error& e) {
     err << "carbontracker --parse: " << e.what() << "\n";
     return 1;
@@ -211,7 +234,7 @@ int run_parse_command(const std::vector<std::string>& args, std::ostream& out, s
 
   if (by.empty()) {
     if (format == "text") {
-      out << parser::aggregate_sentence(total) << "\n";
+      out << sentences(total) << "\n";
     } else {
       // Streamed one run per line: a document of 10,000 runs never exists
       // in memory at once.
@@ -219,7 +242,8 @@ int run_parse_command(const std::vector<std::string>& args, std::ostream& out, s
       for (size_t i = 0; i < runs.size(); ++i)
         out << (i == 0 ? "\n" : ",\n") << dump_compact(parser::to_json(runs[i]));
       out << "\n],\n\"aggregate\": " << dump_compact(aggregate_json(total))
-          << ",\n\"sentence\": " << dump_compact(parser::aggregate_sentence(total))
+          << ",\n\"sentence\": " << dump_compact(sentences(total))
+          << ",\n\"uncertainty_note\": " << dump_compact(parser::missing_uncertainty_note(total))
           << ",\n\"warnings\": " << dump_compact(warnings) << "}\n";
     }
     return 0;
@@ -243,7 +267,7 @@ int run_parse_command(const std::vector<std::string>& args, std::ostream& out, s
         out << "  " << part_word << " " << part << ": " << figures(a) << "\n";
     }
     out << "Total: " << figures(total) << "\n";
-    out << parser::aggregate_sentence(total) << "\n";
+    out << sentences(total) << "\n";
   } else {
     nlohmann::json jg = nlohmann::json::array();
     for (const auto& g : groups) {
@@ -262,7 +286,8 @@ int run_parse_command(const std::vector<std::string>& args, std::ostream& out, s
     nlohmann::json j = {{"by", by},
                         {"groups", jg},
                         {"total", aggregate_json(total)},
-                        {"sentence", parser::aggregate_sentence(total)},
+                        {"sentence", sentences(total)},
+                        {"uncertainty_note", parser::missing_uncertainty_note(total)},
                         {"warnings", warnings}};
     out << dump(j) << "\n";
   }

@@ -115,6 +115,20 @@ TEST(ParseCli, UsageErrors) {
   EXPECT_EQ(r.out, "");
 }
 
+TEST(ParseCli, TheSentenceReadsOnlyTheOutputLogs) {
+  ScratchDir dir;
+  write_text_run(dir.path(), "1.1_2026-11-26T213553Z", "node01", "7", 2.0, 100.0);
+  // A standard log the sentence does not need: not even opened for it.
+  write_file(dir.file("1.1_2026-11-26T213553Z_carbontracker.log"), std::string("\0\1", 2));
+  CliRun r = parse({"--parse", dir.path()});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("to use 2.0000000000000000 kWh"), std::string::npos) << r.out;
+  // JSON shows every file's figures, so it reads (and warns about) both.
+  CliRun j = parse({"--parse", dir.path(), "--format", "json"});
+  EXPECT_NE(j.err.find("_carbontracker.log: binary data"), std::string::npos) << j.err;
+}
+
 TEST(ParseCli, WarningsGoToErr) {
   ScratchDir dir;
   write_file(dir.file("a_carbontracker_output.log"), std::string("\0\1\2", 3));

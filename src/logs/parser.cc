@@ -20,6 +20,7 @@
 
 #include "carbontracker/error.h"
 #include "logs/log_text.h"
+#include "model/uncertainty_sum.h"
 
 namespace carbontracker::parser {
 namespace fs = std::filesystem;
@@ -91,8 +92,9 @@ bool read_file(const std::string& path, std::string& text, std::string* problem)
   text.clear();
   text.resize(static_cast<size_t>(st.st_size));
   size_t got = 0;
-  while (true) {
-    if (got == text.size()) text.resize(text.size() + 4096);  // the file grew
+  // Up to the size fstat gave: a file still being appended to is read as it
+  // was then (and one read(2) per file is saved).
+  while (got < text.size()) {
     ssize_t n = ::read(fd, text.data() + got, text.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
@@ -193,6 +195,7 @@ std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOption
         r.actual = std::move(run->actual);
         r.pred = std::move(run->pred);
         r.info = std::move(run->info);
+        r.epoch_uncertainties = std::move(run->epoch_uncertainties);
         return r;
       }
       problem = problems.empty() ? "unreadable" : problems.back();
@@ -200,8 +203,12 @@ std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOption
     notes.add(files.jsonl_path, problem + "; using the text logs instead");
   }
 
+  // Only the totals asked for: the output log gives them, its standard log
+  // is not read.
+  const bool skip_std =
+      !options.standard_logs && !files.std_path.empty() && !files.output_path.empty();
   std::optional<StdLogText> std_log;
-  if (!files.std_path.empty()) {
+  if (!files.std_path.empty() && !skip_std) {
     if (read(files.std_path, text, &problem)) {
       StdLogText s = parse_std_log_text(text);
       if (s.recognized) {
@@ -230,7 +237,7 @@ std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOption
   }
 
   if (!out_log) {
-    if (std_log) {
+    if (std_log || skip_std) {
       notes.add(files.std_path, files.output_path.empty()
                                     ? "no matching output log (<stem>_carbontracker_output.log); "
                                       "run not counted"
@@ -238,7 +245,9 @@ std::optional<LogResult> read_run_files(const RunFiles& files, const ParseOption
     }
     return std::nullopt;
   }
-  if (!std_log) {
+  if (skip_std) {
+    r.components = std::move(out_log->components);
+  } else if (!std_log) {
     if (files.std_path.empty())
       notes.add(files.output_path,
                 "no matching standard log; consumption counted, per-epoch figures unknown");
@@ -275,14 +284,6 @@ std::optional<LogResult> read_run(const RunFiles& files, const ParseOptions& opt
 
 std::string join(const std::string& dir, const std::string& name) {
   return (fs::path(dir) / name).string();
-}
-
-nlohmann::json optional_rows(const std::optional<std::vector<std::vector<double>>>& rows) {
-  return rows ? nlohmann::json(*rows) : nlohmann::json();
-}
-
-nlohmann::json path_or_null(const std::string& path) {
-  return path.empty() ? nlohmann::json() : nlohmann::json(path);
 }
 
 }  // namespace
@@ -368,6 +369,12 @@ void accumulate(Aggregate& total, const LogResult& run) {
   ++total.runs;
   if (std::isfinite(c->energy_kwh)) total.energy_kwh += c->energy_kwh;
   if (std::isfinite(c->co2eq_g)) total.co2eq_g += c->co2eq_g;
+  if (c->uncertainty) {
+    ++total.runs_with_uncertainty;
+    if (!total.uncertainty) total.uncertainty.emplace();
+    add_uncertainty(total.uncertainty->energy_kwh, c->uncertainty->energy_kwh);
+    add_uncertainty(total.uncertainty->co2_g, c->uncertainty->co2_g);
+  }
   if (!c->equivalents) return;
   for (const auto& eq : *c->equivalents) {
     if (!std::isfinite(eq.second)) continue;
@@ -414,67 +421,9 @@ void print_aggregate(const std::string& log_dir, std::ostream* out, std::ostream
   Aggregate total = aggregate_consumption(log_dir, &warnings, options);
   std::ostream& e = err ? *err : std::cerr;
   for (const std::string& w : warnings) e << "carbontracker: warning: " << w << "\n";
-  (out ? *out : std::cout) << aggregate_sentence(total) << "\n";
-}
-
-nlohmann::json to_json(const ComponentLog& c) {
-  return {{"avg_power_usages (W)", optional_rows(c.avg_power_usages_w)},
-          {"avg_energy_usages (J)", optional_rows(c.avg_energy_usages_j)},
-          {"epoch_durations (s)",
-           c.epoch_durations_s ? nlohmann::json(*c.epoch_durations_s) : nlohmann::json()},
-          {"devices", c.devices}};
-}
-
-nlohmann::json to_json(const Components& comps) {
-  nlohmann::json j = nlohmann::json::object();
-  for (auto& [name, c] : comps) j[name] = to_json(c);
-  return j;
-}
-
-nlohmann::json to_json(const ConsumptionLog& c) {
-  nlohmann::json eq;
-  if (c.equivalents) {
-    eq = nlohmann::json::object();
-    for (auto& [unit, v] : *c.equivalents) eq[unit] = v;
-  }
-  return {{"epochs", c.epochs},
-          {"duration (s)", c.duration_s ? nlohmann::json(*c.duration_s) : nlohmann::json()},
-          {"energy (kWh)", c.energy_kwh},
-          {"co2eq (g)", c.co2eq_g},
-          {"equivalents", eq}};
-}
-
-nlohmann::json to_json(const LogResult& r) {
-  nlohmann::json j = {{"output_filename", path_or_null(r.output_filename)},
-                      {"standard_filename", path_or_null(r.standard_filename)},
-                      {"components", to_json(r.components)},
-                      {"early_stop", r.early_stop},
-                      {"actual", r.actual ? to_json(*r.actual) : nlohmann::json()},
-                      {"pred", r.pred ? to_json(*r.pred) : nlohmann::json()}};
-  if (!r.jsonl_filename.empty()) j["jsonl_filename"] = r.jsonl_filename;
-  if (r.info.has_metadata || !r.info.version.empty()) {
-    nlohmann::json meta = nlohmann::json::object();
-    if (!r.info.version.empty()) meta["version"] = r.info.version;
-    if (!r.info.hostname.empty()) meta["hostname"] = r.info.hostname;
-    for (auto& [k, v] : r.info.cluster) meta[k] = v;
-    j["run_metadata"] = meta;
-  }
-  return j;
-}
-
-nlohmann::json to_json(const std::vector<LogResult>& runs) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const LogResult& r : runs) j.push_back(to_json(r));
-  return j;
-}
-
-nlohmann::json to_json(const Aggregate& a) {
-  nlohmann::json eq = nlohmann::json::object();
-  for (auto& [unit, v] : a.equivalents) eq[unit] = v;
-  return {{"energy (kWh)", a.energy_kwh},
-          {"co2eq (g)", a.co2eq_g},
-          {"equivalents", eq},
-          {"runs", a.runs}};
+  std::string intervals = uncertainty_sentence(total);
+  (out ? *out : std::cout) << aggregate_sentence(total) << (intervals.empty() ? "" : " ")
+                           << intervals << "\n";
 }
 
 }  // namespace carbontracker::parser

@@ -36,7 +36,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     j.actual = run->actual;
     j.pred = run->pred;
     j.info = run->info;
+    j.epoch_uncertainties = run->epoch_uncertainties;
     dump(cp::to_json(j));
+    // The intervals summed and stated (schema 3).
+    cp::Aggregate a = cp::aggregate({j, j});
+    dump(cp::to_json(a));
+    cp::uncertainty_sentence(a);
   }
 
   cp::parse_power_values(text.substr(0, 256));

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "energy/sampler.h"
+#include "model/uncertainty_sum.h"
 #include "output/metrics_server.h"
 
 namespace carbontracker {
@@ -135,6 +136,30 @@ std::string render_metrics(const MetricsState& s) {
              "Predicted CO2-equivalent emissions of all planned epochs, in grams, with PUE.");
     w.sample("carbontracker_predicted_co2eq_grams", {}, *s.predicted_co2_g);
   }
+  // One gauge per figure: the half-width of its 95 % interval over the figure.
+  const struct {
+    const char* name;
+    const std::optional<double>& value;
+    const char* figure;
+  } relative[] = {
+      {"carbontracker_energy_relative_uncertainty", s.energy_relative_uncertainty,
+       "the energy used so far (all devices, with PUE)"},
+      {"carbontracker_co2eq_relative_uncertainty", s.co2_relative_uncertainty,
+       "the CO2-equivalent emissions so far (all devices, with PUE)"},
+      {"carbontracker_predicted_energy_relative_uncertainty",
+       s.predicted_energy_relative_uncertainty, "the predicted energy"},
+      {"carbontracker_predicted_co2eq_relative_uncertainty", s.predicted_co2_relative_uncertainty,
+       "the predicted CO2-equivalent emissions"},
+  };
+  for (const auto& r : relative) {
+    if (!r.value) continue;
+    w.family(r.name, "gauge",
+             fmt::format("Relative expanded uncertainty (k = 2, about 95 %) of {}: the interval's "
+                         "half-width divided by the figure (0.05 = +-5 %).",
+                         r.figure)
+                 .c_str());
+    w.sample(r.name, {}, *r.value);
+  }
   return w.take();
 }
 
@@ -236,6 +261,24 @@ void LiveMetrics::on_prediction(const Consumption& predicted) {
   update([&] {
     state_.predicted_energy_j = predicted.energy_kwh * kJoulesPerKwh;
     state_.predicted_co2_g = predicted.co2_g;
+    if (predicted.uncertainty) {
+      state_.predicted_energy_relative_uncertainty =
+          predicted.uncertainty->energy_kwh.relative(predicted.energy_kwh);
+      state_.predicted_co2_relative_uncertainty =
+          predicted.uncertainty->co2_g.relative(predicted.co2_g);
+    }
+  });
+}
+
+void LiveMetrics::on_epoch_interval(const EpochRecord& record, double pue) {
+  if (!record.uncertainty) return;
+  update([&] {
+    add_uncertainty(measured_interval_.energy_kwh, record.uncertainty->energy_kwh);
+    add_uncertainty(measured_interval_.co2_g, record.uncertainty->co2_g);
+    measured_kwh_ += record.total_energy_j() * pue / kJoulesPerKwh;
+    measured_g_ += record.total_co2_g() * pue;
+    state_.energy_relative_uncertainty = measured_interval_.energy_kwh.relative(measured_kwh_);
+    state_.co2_relative_uncertainty = measured_interval_.co2_g.relative(measured_g_);
   });
 }
 

@@ -45,6 +45,11 @@ struct MetricsState {
   int epochs_planned = 0;
   std::optional<double> predicted_energy_j;  // with PUE, all planned epochs
   std::optional<double> predicted_co2_g;     // with PUE, all planned epochs
+  // Relative expanded uncertainties (k x u divided by the figure, k = 2:
+  // about 95 %) of the run's totals so far (with PUE, summed over devices)
+  // and of the prediction; nullopt when no interval is known.
+  std::optional<double> energy_relative_uncertainty, co2_relative_uncertainty;
+  std::optional<double> predicted_energy_relative_uncertainty, predicted_co2_relative_uncertainty;
 };
 
 // The exposition text of `state`: HELP and TYPE for each metric family, then
@@ -84,7 +89,13 @@ class LiveMetrics {
   void on_tick(const TickSample& sample);
   // At an epoch end: the exact totals read at the boundary.
   void on_epoch_end(const Snapshot& totals, int epochs_completed);
+  // The prediction's figures and, when it has one, its interval.
   void on_prediction(const Consumption& predicted);
+  // After on_epoch_end: the epoch's figures and interval (EpochRecord's
+  // uncertainty is with PUE, its energies without) added to those of the
+  // epochs before, for the relative uncertainty gauges. No-op for a record
+  // without an interval.
+  void on_epoch_interval(const EpochRecord& record, double pue);
 
   // The current exposition text.
   std::string text() const;
@@ -105,8 +116,10 @@ class LiveMetrics {
   }
   void write_textfile();
 
-  mutable std::mutex mu_;  // guards state_ and text_
+  mutable std::mutex mu_;  // guards state_, text_ and the sums below
   MetricsState state_;
+  Uncertainty measured_interval_;             // the epochs' intervals summed
+  double measured_kwh_ = 0, measured_g_ = 0;  // the epochs' figures, with PUE
   std::string text_;
   const std::string textfile_;
   std::mutex file_mu_;  // guards the textfile and textfile_said_

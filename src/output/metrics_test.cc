@@ -286,6 +286,40 @@ TEST(LiveMetrics, TicksEpochsAndPredictionReachTheTextAndTheTextfile) {
   EXPECT_TRUE(said.empty());
 }
 
+TEST(LiveMetrics, RelativeUncertaintyGaugesFollowTheIntervals) {
+  LiveMetrics m(two_devices(), {}, [](const std::string&) {});
+  EXPECT_TRUE(
+      named(parse_exposition(m.text()), "carbontracker_energy_relative_uncertainty").empty());
+  // Two epochs of 1 kWh (without PUE) and 100 g; PUE 2; each epoch's interval
+  // (with PUE) has one PUE term (correlated: adds linearly) and one sensor
+  // term (independent: in quadrature).
+  EpochRecord e;
+  e.energy_j = {3.6e6};
+  e.co2_g = {100};
+  FigureUncertainty energy{2, {{"PUE", "pue:default", 0.1}, {"RAPL", "", 0.03}}};
+  FigureUncertainty co2{2, {{"intensity", "intensity:table:DK:2023", 40}}};
+  e.uncertainty = Uncertainty{energy, co2};
+  m.on_epoch_interval(e, 2);
+  m.on_epoch_interval(e, 2);
+  m.on_epoch_interval(EpochRecord{}, 2);  // no interval: ignored
+  auto all = parse_exposition(m.text());
+  ASSERT_EQ(named(all, "carbontracker_energy_relative_uncertainty").size(), 1u);
+  EXPECT_NEAR(named(all, "carbontracker_energy_relative_uncertainty")[0].value,
+              2 * std::hypot(0.2, std::hypot(0.03, 0.03)) / 4, 1e-9);
+  EXPECT_NEAR(named(all, "carbontracker_co2eq_relative_uncertainty")[0].value, 2 * 80.0 / 400,
+              1e-9);
+  Consumption c;
+  c.energy_kwh = 10;
+  c.co2_g = 1000;
+  c.uncertainty = Uncertainty{{2, {{"x", "", 0.5}}}, {2, {{"y", "", 100}}}};
+  m.on_prediction(c);
+  all = parse_exposition(m.text());
+  EXPECT_NEAR(named(all, "carbontracker_predicted_energy_relative_uncertainty")[0].value, 0.1,
+              1e-12);
+  EXPECT_NEAR(named(all, "carbontracker_predicted_co2eq_relative_uncertainty")[0].value, 0.2,
+              1e-12);
+}
+
 TEST(LiveMetrics, TextfileWriteErrorIsSaidOnceAndTheFiguresGoOn) {
   TempDir dir;
   LiveMetricsOptions mo;

@@ -154,6 +154,23 @@ std::pair<double, const char*> co2_unit(double max_g) {
   return {1, "g"};
 }
 
+// A vertical error bar at x from y_low to y_high (device units, y_low
+// below), with caps `cap` wide: black, solid, so it reads in grey too.
+void error_bar(const CairoApi& c, cairo_t* cr, double x, double y_low, double y_high, double cap) {
+  c.cairo_save(cr);
+  c.cairo_set_dash(cr, nullptr, 0, 0);
+  c.cairo_set_source_rgb(cr, 0, 0, 0);
+  c.cairo_set_line_width(cr, 1.0);
+  c.cairo_move_to(cr, x, y_low);
+  c.cairo_line_to(cr, x, y_high);
+  c.cairo_move_to(cr, x - cap / 2, y_low);
+  c.cairo_line_to(cr, x + cap / 2, y_low);
+  c.cairo_move_to(cr, x - cap / 2, y_high);
+  c.cairo_line_to(cr, x + cap / 2, y_high);
+  c.cairo_stroke(cr);
+  c.cairo_restore(cr);
+}
+
 }  // namespace
 
 std::vector<Chart> run_charts(const RunReport& run) {
@@ -197,6 +214,12 @@ std::vector<Chart> run_charts(const RunReport& run) {
         s.y.push_back(i < e.energy_j.size() ? e.energy_j[i] / ediv : 0);
       ch.series.push_back(std::move(s));
     }
+    if (std::any_of(run.epochs.begin(), run.epochs.end(),
+                    [](const EpochRow& e) { return e.energy_expanded_j.has_value(); })) {
+      for (const EpochRow& e : run.epochs)
+        ch.error.push_back(e.energy_expanded_j.value_or(NAN) / ediv);
+      ch.error_label = "95 % interval";
+    }
     charts.push_back(std::move(ch));
 
     bool has_co2 = std::any_of(run.epochs.begin(), run.epochs.end(),
@@ -219,6 +242,12 @@ std::vector<Chart> run_charts(const RunReport& run) {
         co2.line.y.push_back(e.intensity_g_per_kwh.value_or(NAN));
       }
       co2.series.push_back(std::move(bars));
+      if (std::any_of(run.epochs.begin(), run.epochs.end(),
+                      [](const EpochRow& e) { return e.co2_expanded_g.has_value(); })) {
+        for (const EpochRow& e : run.epochs)
+          co2.error.push_back(e.co2_expanded_g.value_or(NAN) / gdiv);
+        co2.error_label = "95 % interval";
+      }
       charts.push_back(std::move(co2));
     }
   }
@@ -247,15 +276,17 @@ void draw_chart(const CairoApi& c, cairo_t* cr, const Chart& chart, double x, do
   for (double v : chart.x) xmin = std::min(xmin, v), xmax = std::max(xmax, v);
   if (chart.x.empty()) xmin = 0, xmax = 1;
   for (size_t i = 0; i < chart.x.size(); ++i) {
-    double stack = 0;
+    double stack = 0, top = 0;  // the stack's height; the highest value at i
     for (const Series& s : chart.series) {
       double v = i < s.y.size() && std::isfinite(s.y[i]) ? s.y[i] : 0;
       if (chart.kind == Chart::Kind::kStackedBars)
         stack += std::max(v, 0.0);
       else
-        ymax = std::max(ymax, v);
+        top = std::max(top, v);
     }
-    ymax = std::max(ymax, stack);
+    if (chart.kind == Chart::Kind::kStackedBars) top = stack;
+    if (i < chart.error.size() && std::isfinite(chart.error[i])) top += chart.error[i];
+    ymax = std::max(ymax, top);
     if (i < chart.line.y.size() && std::isfinite(chart.line.y[i]))
       y2max = std::max(y2max, chart.line.y[i]);
   }
@@ -343,6 +374,9 @@ void draw_chart(const CairoApi& c, cairo_t* cr, const Chart& chart, double x, do
                  py(base) - py(base + v));
         base += v;
       }
+      if (i < chart.error.size() && std::isfinite(chart.error[i]) && chart.error[i] > 0)
+        error_bar(c, cr, px(chart.x[i]), py(std::max(base - chart.error[i], 0.0)),
+                  py(base + chart.error[i]), std::min(bar_w / 3, 10.0));
     }
     if (right_axis) {
       c.cairo_set_line_width(cr, 1.4);
@@ -413,6 +447,10 @@ void draw_chart(const CairoApi& c, cairo_t* cr, const Chart& chart, double x, do
       c.cairo_stroke(cr);
     }
     legend_text(chart.series[s].label);
+  }
+  if (!chart.error_label.empty()) {
+    error_bar(c, cr, lx + 9, ly + 9, ly - 1, 6);
+    legend_text(chart.error_label);
   }
   if (right_axis) {
     c.cairo_set_line_width(cr, 1.4);

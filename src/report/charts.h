@@ -28,11 +28,17 @@ struct Chart {
   std::vector<double> x;
   std::vector<Series> series;
   Series line;  // kBarsAndLine: drawn against the right axis
+  // Bar charts: per x, the half-width of the interval drawn as an error bar
+  // on the top of the bar (the stack); empty, 0 or NaN: none. In the units
+  // of y.
+  std::vector<double> error;
+  std::string error_label;  // legend entry of the error bars, e.g. "95 % interval"
 };
 
 // The charts a run gets: power over time (when it has samples), energy per
 // epoch by component, CO2eq per epoch with the intensity (when it has
-// epochs). Units are scaled to the data (W or kW, J/kJ/kWh, s/min/h).
+// epochs); the epochs' 95 % intervals as error bars where the log has them. Units are scaled to the
+// data (W or kW, J/kJ/kWh, s/min/h).
 std::vector<Chart> run_charts(const RunReport& run);
 
 // Draws `chart` in the box (x, y, w, h) of `cr`, in points (PDF) or pixels.

@@ -17,6 +17,7 @@
 #include "carbontracker/error.h"
 #include "common/format.h"
 #include "common/number.h"
+#include "logs/log_uncertainty.h"
 
 namespace carbontracker::report {
 namespace fs = std::filesystem;
@@ -75,6 +76,15 @@ std::string join_unique(const std::vector<std::string>& items) {
     if (!s.empty() && std::find(seen.begin(), seen.end(), s) == seen.end()) seen.push_back(s);
   std::string out;
   for (size_t i = 0; i < seen.size(); ++i) out += (i ? ", " : "") + seen[i];
+  return out;
+}
+
+// The figure's interval without its PUE terms (key "pue:..."): what is
+// left once the PUE factor is taken out of a figure.
+FigureUncertainty without_pue(const FigureUncertainty& f) {
+  FigureUncertainty out{f.k, {}};
+  for (const UncertaintyTerm& t : f.terms)
+    if (t.key.rfind("pue:", 0) != 0) out.terms.push_back(t);
   return out;
 }
 
@@ -192,6 +202,13 @@ void read_jsonl(const std::string& path, RunReport& run) {
         }
       }
       if (has_co2) e.co2_g = grams;
+      if (auto u = j.find("uncertainty"); u != j.end()) {
+        if (std::optional<Uncertainty> interval = parser::read_uncertainty(*u)) {
+          double pue = run.pue.value_or(1.0) > 0 ? run.pue.value_or(1.0) : 1.0;
+          e.energy_expanded_j = without_pue(interval->energy_kwh).expanded() / pue * kJoulesPerKwh;
+          if (e.co2_g) e.co2_expanded_g = without_pue(interval->co2_g).expanded() / pue;
+        }
+      }
       run.epochs.push_back(std::move(e));
     } else if (event == "sample") {
       auto a = j.find("power_w");
@@ -395,6 +412,8 @@ Report build_report(const std::string& path) {
                                     "tracker wrote to, or one of its log files)");
   report.aggregate = parser::aggregate(runs);
   report.sentence = parser::aggregate_sentence(report.aggregate);
+  if (std::string intervals = parser::uncertainty_sentence(report.aggregate); !intervals.empty())
+    report.sentence += " " + intervals;
   for (const parser::LogResult& r : runs) report.runs.push_back(make_run(r));
   return report;
 }

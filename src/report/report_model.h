@@ -38,6 +38,11 @@ struct EpochRow {
   // The intensity the epoch's CO2eq implies (g/kWh, energy-weighted);
   // nullopt when unknown or the epoch used no energy.
   std::optional<double> intensity_g_per_kwh;
+  // Half-widths of the 95 % (k = 2) intervals of the epoch's energy (J) and
+  // CO2eq (g), without PUE like the figures above: the epoch's interval
+  // (JSONL schema 3) without its PUE terms, divided by the PUE. nullopt for
+  // logs without intervals.
+  std::optional<double> energy_expanded_j, co2_expanded_g;
 };
 
 struct IntensityRow {
@@ -82,7 +87,9 @@ struct RunReport {
 struct Report {
   std::string path;  // what was given
   parser::Aggregate aggregate;
-  std::string sentence;  // parser::aggregate_sentence(aggregate), as --parse prints it
+  // parser::aggregate_sentence(aggregate) and, when the runs have intervals,
+  // parser::uncertainty_sentence(aggregate): what --parse prints.
+  std::string sentence;
   std::vector<RunReport> runs;
   std::vector<std::string> warnings;  // the parser's and ours, each naming a file
 };

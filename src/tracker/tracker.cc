@@ -333,7 +333,10 @@ void Tracker::Impl::epoch_end() {
     jsonl([&](JsonlWriter& w) { w.hold(); });
     jsonl_new_intensities();
     jsonl([&](JsonlWriter& w) { w.epoch(record, run_.devices); });
-    if (metrics_) metrics_->on_epoch_end(end, record.index);
+    if (metrics_) {
+      metrics_->on_epoch_end(end, record.index);
+      metrics_->on_epoch_interval(record, run_.pue);
+    }
     if (opt_.on_epoch) opt_.on_epoch(result());
     if (completed_ == eff_.epochs_before_pred) {
       predict();

@@ -1,0 +1,64 @@
+// The aggregate's interval and the sentence that states it (parser.h).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "carbontracker/parser.h"
+#include "common/number.h"
+
+namespace carbontracker::parser {
+namespace {
+
+// `value` +/- `u` with u to two significant digits and the value to the
+// same decimal place: "4.49 +/- 0.14".
+std::string plus_minus(double value, double u) {
+  if (!(u > 0) || !std::isfinite(u)) return fmt::format("{:.3g} +/- 0", value);
+  int decimals = std::clamp(1 - floor_log10(u), 0, 12);
+  return fmt::format("{:.{}f} +/- {:.{}f}", value, decimals, u, decimals);
+}
+
+std::string percent(double relative) {
+  double pct = relative * 100;
+  if (pct >= 10) return fmt::format("{:.0f}", pct);
+  if (pct >= 1) return fmt::format("{:.1f}", pct);
+  return fmt::format("{:.2g}", pct);
+}
+
+std::string dominant_source(const FigureUncertainty& f) {
+  const UncertaintyTerm* t = f.dominant();
+  return t ? t->source : std::string("nothing");
+}
+
+}  // namespace
+
+std::string missing_uncertainty_note(const Aggregate& total) {
+  int without = total.runs - total.runs_with_uncertainty;
+  if (without <= 0) return "";
+  return fmt::format(
+      "{} of {} run{} {} no uncertainty interval (their logs predate them: JSONL schema 1 or 2, "
+      "or text logs)",
+      without, total.runs, total.runs == 1 ? "" : "s", without == 1 ? "carries" : "carry");
+}
+
+std::string uncertainty_sentence(const Aggregate& total) {
+  if (!total.uncertainty || total.runs_with_uncertainty == 0) return "";
+  const Uncertainty& u = *total.uncertainty;
+  double k = u.energy_kwh.k;
+  std::string coverage = k == 2 ? "k = 2, about 95 %" : fmt::format("k = {:g}", k);
+  std::string s = fmt::format(
+      "With expanded uncertainties ({}), the energy is {} kWh (+/-{} %) and the CO2eq {} kg "
+      "(+/-{} %); the largest contributions are {} for the energy and {} for the CO2eq",
+      coverage, plus_minus(total.energy_kwh, u.energy_kwh.expanded()),
+      percent(u.energy_kwh.relative(total.energy_kwh)),
+      plus_minus(total.co2eq_g / 1000.0, u.co2_g.expanded() / 1000.0),
+      percent(u.co2_g.relative(total.co2eq_g)), dominant_source(u.energy_kwh),
+      dominant_source(u.co2_g));
+  int without = total.runs - total.runs_with_uncertainty;
+  if (without > 0)
+    s += fmt::format(" (the logs of {} of the {} runs carry no interval and count as exact)",
+                     without, total.runs);
+  return s + ".";
+}
+
+}  // namespace carbontracker::parser

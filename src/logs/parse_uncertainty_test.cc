@@ -1,0 +1,237 @@
+// The intervals read from schema 3 logs and summed over runs and nodes;
+// the sum is checked against a Monte Carlo propagation of the same inputs
+// (JCGM 101) with a fixed seed.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "carbontracker/parser.h"
+#include "logs/log_text.h"
+#include "logs/log_uncertainty.h"
+#include "logs/parse_cli.h"
+
+namespace carbontracker::parser {
+namespace {
+
+std::string schema3_dir(const std::string& name) {
+  return std::string(CT_SOURCE_DIR) + "/tests/fixtures/schema3-logs/" + name;
+}
+
+std::string original_dir(const std::string& name) {
+  return std::string(CT_SOURCE_DIR) + "/tests/fixtures/original-logs/" + name;
+}
+
+const UncertaintyTerm* term(const FigureUncertainty& f, const std::string& source) {
+  for (const UncertaintyTerm& t : f.terms)
+    if (t.source == source) return &t;
+  return nullptr;
+}
+
+TEST(ParseUncertainty, ReadsTheBlockOfEachRun) {
+  std::vector<std::string> warnings;
+  std::vector<LogResult> runs = parse_all_logs(schema3_dir("shared_table"), &warnings);
+  EXPECT_TRUE(warnings.empty());
+  ASSERT_EQ(runs.size(), 2u);
+  ASSERT_TRUE(runs[0].actual && runs[0].actual->uncertainty);
+  const Uncertainty& u = *runs[0].actual->uncertainty;
+  EXPECT_EQ(u.energy_kwh.k, 2);
+  ASSERT_EQ(u.co2_g.terms.size(), 4u);
+  EXPECT_EQ(u.co2_g.terms[3].key, "intensity:table:DK:2023");
+  EXPECT_DOUBLE_EQ(u.co2_g.terms[3].u, 100);
+  // Recomputed from the terms: sqrt(4^2 + 6^2 + 40^2 + 100^2).
+  EXPECT_NEAR(u.co2_g.standard(), std::sqrt(16.0 + 36 + 1600 + 10000), 1e-9);
+  // Per-epoch intervals where the file has them.
+  ASSERT_EQ(runs[0].epoch_uncertainties.size(), 2u);
+  ASSERT_TRUE(runs[0].epoch_uncertainties[1]);
+  EXPECT_DOUBLE_EQ(runs[0].epoch_uncertainties[1]->energy_kwh.terms[2].u, 0.1);
+  EXPECT_TRUE(runs[1].epoch_uncertainties.empty());
+  nlohmann::json j = to_json(runs[0]);
+  EXPECT_DOUBLE_EQ(j["actual"]["uncertainty"]["co2_g"]["u"].get<double>(), u.co2_g.standard());
+  EXPECT_DOUBLE_EQ(j["actual"]["uncertainty"]["co2_g"]["expanded"].get<double>(),
+                   2 * u.co2_g.standard());
+  EXPECT_EQ(j["epoch_uncertainty"].size(), 2u);
+}
+
+TEST(ParseUncertainty, SharedTermsAddLinearlyOverRuns) {
+  Aggregate a = aggregate_consumption(schema3_dir("shared_table"));
+  EXPECT_EQ(a.runs_with_uncertainty, 2);
+  ASSERT_TRUE(a.uncertainty);
+  const FigureUncertainty& co2 = a.uncertainty->co2_g;
+  EXPECT_DOUBLE_EQ(term(co2, "intensity: yearly average (DK)")->u, 250);  // 100 + 150
+  EXPECT_DOUBLE_EQ(term(co2, "PUE: default 1.58")->u, 100);               // 40 + 60
+  EXPECT_DOUBLE_EQ(term(co2, "RAPL package energy counter")->u, std::hypot(4, 6));
+  EXPECT_EQ(co2.terms.size(), 4u);  // one term per key and per independent source
+  EXPECT_EQ(co2.dominant()->source, "intensity: yearly average (DK)");
+  EXPECT_EQ(a.uncertainty->energy_kwh.dominant()->source, "PUE: default 1.58");
+}
+
+// The sum of both runs' CO2eq drawn from the inputs' distributions: one
+// PUE factor and one table intensity shared by both runs, each run's two
+// sensors independent. Returns the half-width of the central 95 % interval.
+double monte_carlo_co2_half_width() {
+  std::mt19937_64 rng(19);
+  std::normal_distribution<double> unit(0.0, 1.0);
+  const double energy[2] = {2.0, 3.0};  // kWh with PUE
+  const double rapl[2] = {0.02, 0.03}, nvml[2] = {0.03, 0.045};
+  const double pue_rel = 0.1, intensity = 200, intensity_rel = 0.25;
+  constexpr int kTrials = 200000;
+  std::vector<double> totals(kTrials);
+  for (double& total : totals) {
+    double pue_factor = 1 + pue_rel * unit(rng);
+    double g_per_kwh = intensity * (1 + intensity_rel * unit(rng));
+    total = 0;
+    for (int r = 0; r < 2; ++r) {
+      double kwh = energy[r] * pue_factor + rapl[r] * unit(rng) + nvml[r] * unit(rng);
+      total += kwh * g_per_kwh;
+    }
+  }
+  std::sort(totals.begin(), totals.end());
+  double lo = totals[static_cast<size_t>(0.025 * kTrials)];
+  double hi = totals[static_cast<size_t>(0.975 * kTrials)];
+  return (hi - lo) / 2;
+}
+
+TEST(ParseUncertainty, AggregateMatchesMonteCarloWithSharedIntensity) {
+  Aggregate a = aggregate_consumption(schema3_dir("shared_table"));
+  ASSERT_TRUE(a.uncertainty);
+  double analytic = a.uncertainty->co2_g.expanded();
+  double mc = monte_carlo_co2_half_width();
+  EXPECT_NEAR(analytic, mc, 0.05 * mc) << "analytic " << analytic << " g, Monte Carlo " << mc;
+  // Treating the shared terms as independent would be far off.
+  FigureUncertainty independent;
+  for (const LogResult& r : parse_all_logs(schema3_dir("shared_table")))
+    for (UncertaintyTerm t : r.actual->uncertainty->co2_g.terms) {
+      t.key.clear();
+      independent.terms.push_back(t);
+    }
+  EXPECT_LT(independent.expanded(), 0.8 * mc);
+}
+
+TEST(ParseUncertainty, ByJobSumsNodesWithSharedTerms) {
+  std::vector<LogResult> runs = parse_all_logs(schema3_dir("shared_table"));
+  std::vector<GroupTotal> groups = group_runs(runs, GroupBy::kJob);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].key, "42");
+  ASSERT_EQ(groups[0].parts.size(), 2u);
+  ASSERT_TRUE(groups[0].total.uncertainty);
+  EXPECT_NEAR(groups[0].total.uncertainty->co2_g.expanded(), monte_carlo_co2_half_width(),
+              0.05 * monte_carlo_co2_half_width());
+  ASSERT_TRUE(groups[0].parts[1].second.uncertainty);
+  EXPECT_NEAR(groups[0].parts[1].second.uncertainty->co2_g.standard(),
+              std::sqrt(36.0 + 81 + 3600 + 22500), 1e-9);
+}
+
+TEST(ParseUncertainty, SentenceFollowsTheOriginalOne) {
+  Aggregate a = aggregate_consumption(schema3_dir("shared_table"));
+  std::string s = uncertainty_sentence(a);
+  // 2 * sqrt(0.5^2 + 0.036^2 + 0.054^2) = 1.0 kWh of 5; CO2eq 2 * 269.6 g of 1000.
+  EXPECT_EQ(s,
+            "With expanded uncertainties (k = 2, about 95 %), the energy is 5.0 +/- 1.0 kWh "
+            "(+/-20 %) and the CO2eq 1.00 +/- 0.54 kg (+/-54 %); the largest contributions are "
+            "PUE: default 1.58 for the energy and intensity: yearly average (DK) for the CO2eq.");
+  std::ostringstream out, err;
+  print_aggregate(schema3_dir("shared_table"), &out, &err);
+  EXPECT_EQ(out.str(), aggregate_sentence(a) + " " + s + "\n");
+  EXPECT_EQ(err.str(), "");
+}
+
+TEST(ParseUncertainty, OlderLogsParseAsBeforeAndSayTheyHaveNoInterval) {
+  for (const char* dir : {"v212_api_two_gpus", "v231_api_sim_stop", "cli_sim_cpu_gpu"}) {
+    Aggregate a = aggregate_consumption(original_dir(dir));
+    EXPECT_FALSE(a.uncertainty) << dir;
+    EXPECT_EQ(uncertainty_sentence(a), "") << dir;
+    EXPECT_EQ(missing_uncertainty_note(a),
+              "1 of 1 run carries no uncertainty interval (their logs predate them: JSONL schema 1 "
+              "or 2, or text logs)");
+    std::ostringstream out, err;
+    print_aggregate(original_dir(dir), &out, &err);
+    EXPECT_EQ(out.str(), aggregate_sentence(a) + "\n");
+    nlohmann::json j = to_json(parse_all_logs(original_dir(dir)));
+    EXPECT_FALSE(j[0]["actual"].is_object() && j[0]["actual"].contains("uncertainty"));
+    EXPECT_TRUE(to_json(a)["uncertainty"].is_null());
+  }
+}
+
+TEST(ParseUncertainty, MixedRunsSayHowManyHaveNone) {
+  std::vector<LogResult> runs = parse_all_logs(schema3_dir("mixed"));
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_FALSE(runs[1].actual->uncertainty);  // schema 2
+  Aggregate a = aggregate(runs);
+  EXPECT_EQ(a.runs, 2);
+  EXPECT_EQ(a.runs_with_uncertainty, 1);
+  EXPECT_NE(uncertainty_sentence(a).find(
+                "(the logs of 1 of the 2 runs carry no interval and count as exact)."),
+            std::string::npos);
+  EXPECT_EQ(to_json(a)["runs_with_uncertainty"], 1);
+}
+
+TEST(ParseUncertainty, KilledRunSumsItsEpochIntervals) {
+  std::string text =
+      R"({"event":"run_start","schema":3,"pue":1.58,"devices":[{"name":"cpu:0","component":"cpu"}]}
+{"event":"epoch","index":1,"duration_s":10,"energy_j":[1000],"co2_g":[1],"uncertainty":{"k":2,"energy_kwh":{"u":1,"terms":[{"source":"a","key":"","u":3},{"source":"pue","key":"pue:default","u":1}]},"co2_g":{"u":1,"terms":[{"source":"i","key":"intensity:table:DK:2023","u":2}]}}}
+{"event":"epoch","index":2,"duration_s":10,"energy_j":[1000],"co2_g":[1],"uncertainty":{"k":2,"energy_kwh":{"u":1,"terms":[{"source":"a","key":"","u":4},{"source":"pue","key":"pue:default","u":1}]},"co2_g":{"u":1,"terms":[{"source":"i","key":"intensity:table:DK:2023","u":2}]}}}
+)";
+  std::vector<std::string> problems;
+  auto run = parse_jsonl_text(text, &problems);
+  ASSERT_TRUE(run && run->actual && run->actual->uncertainty);
+  EXPECT_EQ(run->schema, 3);
+  // Unkeyed terms in quadrature (3, 4), the PUE linearly (1 + 1).
+  EXPECT_NEAR(run->actual->uncertainty->energy_kwh.standard(), std::sqrt(9.0 + 16 + 4), 1e-12);
+  EXPECT_NEAR(run->actual->uncertainty->co2_g.standard(), 4, 1e-12);
+}
+
+TEST(ParseUncertainty, MalformedMembersAreIgnored) {
+  for (const char* bad : {"null", "[]", "{\"k\":2}", "{\"energy_kwh\":{\"u\":-1}}",
+                          "{\"energy_kwh\":{\"u\":\"x\",\"terms\":[1,{\"u\":null}]}}"}) {
+    EXPECT_FALSE(read_uncertainty(nlohmann::json::parse(bad))) << bad;
+  }
+  // "u" without terms reads as one independent term.
+  auto u = read_uncertainty(nlohmann::json::parse(R"({"k":3,"co2_g":{"u":5}})"));
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->co2_g.k, 3);
+  EXPECT_DOUBLE_EQ(u->co2_g.expanded(), 15);
+  EXPECT_TRUE(u->energy_kwh.terms.empty());
+}
+
+TEST(ParseUncertainty, ParseCommandPrintsBothSentencesAndTheJobIntervals) {
+  std::ostringstream out, err;
+  ASSERT_EQ(run_parse_command({"--parse", schema3_dir("shared_table")}, out, err), 0);
+  Aggregate a = aggregate_consumption(schema3_dir("shared_table"));
+  EXPECT_EQ(out.str(), aggregate_sentence(a) + " " + uncertainty_sentence(a) + "\n");
+  std::ostringstream jout, jerr;
+  ASSERT_EQ(run_parse_command({schema3_dir("shared_table"), "--by", "job", "--format", "json"},
+                              jout, jerr),
+            0);
+  nlohmann::json j = nlohmann::json::parse(jout.str());
+  EXPECT_NEAR(j["groups"][0]["uncertainty"]["co2_g"]["u"].get<double>(),
+              a.uncertainty->co2_g.standard(), 1e-9);
+  EXPECT_EQ(j["groups"][0]["hosts"].size(), 2u);
+  EXPECT_TRUE(j["groups"][0]["hosts"][0]["uncertainty"].is_object());
+  std::ostringstream tout, terr;
+  ASSERT_EQ(run_parse_command({schema3_dir("shared_table"), "--by", "job"}, tout, terr), 0);
+  EXPECT_NE(
+      tout.str().find("Job 42: 5 kWh +/- 1.0 kWh (95 %), 1000 g CO2eq +/- 539 g (95 %) (2 runs)"),
+      std::string::npos)
+      << tout.str();
+}
+
+TEST(ParseUncertainty, ParseCommandOnOlderLogsPrintsTheOriginalSentenceOnly) {
+  std::ostringstream out, err;
+  ASSERT_EQ(run_parse_command({"--parse", original_dir("v212_cli")}, out, err), 0);
+  Aggregate a = aggregate_consumption(original_dir("v212_cli"));
+  EXPECT_EQ(out.str(), aggregate_sentence(a) + "\n");
+  EXPECT_EQ(err.str(), "");
+  std::ostringstream jout, jerr;
+  ASSERT_EQ(run_parse_command({original_dir("v212_cli"), "--format", "json"}, jout, jerr), 0);
+  nlohmann::json j = nlohmann::json::parse(jout.str());
+  EXPECT_TRUE(j["aggregate"]["uncertainty"].is_null());
+  EXPECT_EQ(j["aggregate"]["runs_with_uncertainty"], 0);
+  EXPECT_EQ(j["uncertainty_note"], missing_uncertainty_note(a));
+}
+
+}  // namespace
+}  // namespace carbontracker::parser
