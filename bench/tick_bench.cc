@@ -20,7 +20,7 @@
 namespace carbontracker {
 namespace {
 
-class ConstantIntensity : public IntensitySource {
+class ConstantIntensity : public IntensityFeed {
  public:
   IntensityValue current() override {
     IntensityValue v;
@@ -29,7 +29,6 @@ class ConstantIntensity : public IntensitySource {
     v.location = "bench";
     return v;
   }
-  std::optional<IntensityValue> forecast(double) override { return std::nullopt; }
 };
 
 void BM_SamplerTickSimulatedDevices(benchmark::State& state) {

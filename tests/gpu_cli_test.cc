@@ -19,6 +19,7 @@ namespace carbontracker {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Device 0 reads an energy counter at 250 W; device 1 only power, at 100 W.
 const char* kScript = R"(device
@@ -191,9 +192,11 @@ TEST_F(GpuCliTest, NoGpuIsAnErrorOnlyWhenTheGpuWasAskedFor) {
   EXPECT_EQ(run(env, "--components gpu -- true"), 70);
   EXPECT_THAT(output_, HasSubstr("No GPU(s) available: CARBONTRACKER_NVML_LIBRARY=/nonexistent/"
                                  "libnvidia-ml.so.1 does not load: no such file; "));
-  run(env, "-- true");
+  run(env, "--verbose 2 -- true");
   EXPECT_THAT(output_, HasSubstr("No GPU found: CARBONTRACKER_NVML_LIBRARY=/nonexistent/"
                                  "libnvidia-ml.so.1 does not load: no such file; "));
+  run(env, "-- true");  // verbose 1: a note, not said on the console
+  EXPECT_THAT(output_, Not(HasSubstr("No GPU found")));
 }
 
 }  // namespace

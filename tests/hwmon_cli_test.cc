@@ -90,7 +90,9 @@ TEST_F(HwmonCliTest, GraceTwoSocketsMeasuresEachSocketOnce) {
       << output_;
   EXPECT_THAT(output_, HasSubstr("The following components were found: CPU with device(s) "
                                  "grace:0, grace:1. NODE with device(s) module:0, module:1."));
-  EXPECT_THAT(output_, HasSubstr("module:0 is the node figure of the platform power meter"));
+  EXPECT_THAT(output_, HasSubstr("CarbonTracker: CPU measured (Grace Power Socket 0 and Grace "
+                                 "Power Socket 1), node from the platform power meter, beside the "
+                                 "totals; carbon intensity: "));
   EXPECT_THAT(output_, HasSubstr("The platform power meter measured "));
   nlohmann::json j = record();
   double s = j["total"]["duration_s"];

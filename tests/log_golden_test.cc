@@ -15,6 +15,7 @@
 #include "carbontracker/parser.h"
 #include "carbontracker/tracker.h"
 #include "common/clock.h"
+#include "tracker/tracker_internal.h"
 
 namespace carbontracker {
 namespace {
@@ -88,7 +89,7 @@ RunResult scripted_run(const TempDir& dir) {
   env.localtime_path = (dir.path / "none").string();
   env.cache_dir = (dir.path / "cache").string();
   std::ostringstream console;
-  TrackerOptions o;
+  InternalOptions o;
   o.epochs = 5;
   o.monitor_epochs = -1;
   o.log_dir = (dir.path / "logs").string();
@@ -103,7 +104,7 @@ RunResult scripted_run(const TempDir& dir) {
   o.environment = env;
   o.console = &console;
   o.clock = &clock;
-  Tracker t(o);
+  InternalTracker t(o);
   for (int i = 0; i < 3; ++i) {
     t.epoch_start();
     clock.advance(0.15);

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "carbontracker/tracker.h"
+#include "tracker/tracker_internal.h"
 
 namespace {
 
@@ -189,7 +190,7 @@ TEST(RaplEndToEnd, EmbeddedTrackerMatchesTheTruthThroughManyWraps) {
   Helper helper(dir.path, {"--max-range-uj", "20000000"});
   ASSERT_TRUE(helper.started()) << slurp(dir.path / "helper.out");
 
-  carbontracker::TrackerOptions o;
+  carbontracker::InternalOptions o;
   o.epochs = 3;
   o.monitor_epochs = 3;
   o.epochs_before_pred = 0;
@@ -207,7 +208,7 @@ TEST(RaplEndToEnd, EmbeddedTrackerMatchesTheTruthThroughManyWraps) {
   std::ostringstream console;
   o.console = &console;
 
-  carbontracker::Tracker tracker(o);
+  carbontracker::InternalTracker tracker(o);
   std::vector<double> truth;
   double frozen = helper.energy_j();
   for (int e = 0; e < 3; ++e) {

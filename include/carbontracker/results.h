@@ -68,6 +68,10 @@ struct DistributedInfo {
   // The one line said about the decision, e.g. "rank 3 of 8: node measured
   // by local rank 0"; empty when no launcher was found under "auto".
   std::string message;
+  // This process measures, and the node may be counted by more than one
+  // process (distributed="off", or no node lock could be taken): the message
+  // is then said at verbose 1, not only at verbose 2.
+  bool may_double_count = false;
 };
 
 struct RunResult {

@@ -17,20 +17,16 @@
 #pragma once
 
 #include <functional>
-#include <iosfwd>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "carbontracker/environment.h"
 #include "carbontracker/error.h"
 #include "carbontracker/results.h"
 #include "carbontracker/version.h"
 
 namespace carbontracker {
-
-class Clock;
 
 struct TrackerOptions {
   // Total epochs planned; required, > 0. Used for the prediction.
@@ -105,31 +101,11 @@ struct TrackerOptions {
   // and verbose > 0 (README, "Progress line").
   bool progress = false;
 
-  // The command being tracked, recorded in the logs' run metadata (the
-  // command-line wrapper sets it); empty for a program using the library.
-  std::string command;
-  // The process whose GPUs devices_by_pid looks for; 0 = this process.
-  int tracked_pid = 0;
-  // Hardware and service locations; unset = read from the process environment.
-  std::optional<Environment> environment;
-  // Console stream; nullptr = stdout.
-  std::ostream* console = nullptr;
   // Reads one answer line for stop_and_confirm; nullopt = end of input.
   // Unset = read a line from stdin.
   std::function<std::optional<std::string>()> confirm;
   // Called after every completed epoch with the result so far (on the caller's thread).
   std::function<void(const RunResult&)> on_epoch;
-  // The time source of every duration and time stamp; nullptr = the system
-  // clock. A seam for tests (FakeClock, src/common/clock.h); it must outlive
-  // the tracker.
-  const Clock* clock = nullptr;
-  // The sampling thread is not started with the tracker but by the first
-  // start_sampling_if_due() call at or after its first tick (one
-  // update_interval after the start): a run shorter than that starts no
-  // thread. The caller must then call start_sampling_if_due() while it waits
-  // (the command-line wrapper does, from its waiting loop). Epoch boundaries
-  // read every device either way.
-  bool defer_sampling_thread = false;
 };
 
 class Tracker {
@@ -142,26 +118,24 @@ class Tracker {
   Tracker(const Tracker&) = delete;
   Tracker& operator=(const Tracker&) = delete;
 
+  // Marks the start of an epoch. A second call without epoch_end() restarts
+  // the epoch, with one warning.
   void epoch_start();
+  // Marks the end of an epoch; prints the prediction and the actual
+  // consumption when their epoch is reached. Without an epoch started it is
+  // ignored, with one warning (no epoch of 0 seconds is counted).
   void epoch_end();
   void stop();
-  // Abandons the epoch in progress without counting it (e.g. set-up time the
-  // command-line wrapper measured before the wrapped program's first marker).
-  void discard_epoch();
   // Sets API keys for live intensity sources ({"electricitymaps": KEY}).
   void set_api_keys(const std::map<std::string, std::string>& keys);
-
-  // With defer_sampling_thread: starts the sampling thread if its first tick
-  // is due and returns -1; otherwise returns the seconds until it is due.
-  // -1 when the thread runs or monitoring has ended.
-  double start_sampling_if_due();
 
   // A snapshot of everything measured so far.
   RunResult result() const;
   bool monitoring() const;
 
- private:
-  class Impl;
+ protected:
+  class Impl;  // src/tracker/tracker_impl.h
+  explicit Tracker(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -48,8 +48,12 @@ def test_local_rank_zero_measures(tmp_path, monkeypatch, capsys, sim_cpu):
     assert r["distributed"]["measures"] is True
     assert r["distributed"]["launcher"] == "torchrun"
     assert r["total"]["epochs_completed"] == 1
-    assert "CarbonTracker: rank 0 of 2 (torchrun): measures" in capsys.readouterr().out
-    assert any(p.name.endswith(".jsonl") for p in (tmp_path / "logs").iterdir())
+    # A note: in the standard log, on the console at verbose 2 only.
+    assert "rank 0 of 2 (torchrun): measures" not in capsys.readouterr().out
+    logs = tmp_path / "logs"
+    assert any(p.name.endswith(".jsonl") for p in logs.iterdir())
+    standard = next(p for p in logs.iterdir() if p.name.endswith("_carbontracker.log"))
+    assert " - rank 0 of 2 (torchrun): measures" in standard.read_text()
 
 
 def test_off_measures_in_every_rank(tmp_path, monkeypatch, capsys, sim_cpu):

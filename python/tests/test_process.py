@@ -185,3 +185,31 @@ def test_module_tracker_failure_exits_70(subprocess_env, tmp_path):
     proc = run_module(env, "--offline", "--log_dir", "", "--components", "gpu", "true", cwd=tmp_path)
     assert proc.returncode == 70, proc.stderr
     assert "No GPU(s) available" in proc.stderr
+
+
+def test_run_cli_leaves_the_calling_process_as_it_was(subprocess_env, tmp_path):
+    """The node mark goes to the command's environment only, and the caller's
+    SIGCHLD handler still runs after run_cli."""
+    script = textwrap.dedent("""
+        import ctypes, signal, subprocess
+        from carbontracker._carbontracker import run_cli
+        seen = []
+        signal.signal(signal.SIGCHLD, lambda *a: seen.append(1))
+        status = run_cli(["carbontracker", "--offline", "--log_dir", "", "--verbose", "0",
+                          "--sim-cpu", "X", "--sim-cpu-tdp", "10",
+                          "sh", "-c", 'echo "$CARBONTRACKER_MEASURED_BY" > mark'])
+        libc = ctypes.CDLL(None)
+        libc.getenv.restype = ctypes.c_char_p
+        print("RESULT status", status)
+        print("RESULT mark", libc.getenv(b"CARBONTRACKER_MEASURED_BY"))
+        seen.clear()
+        subprocess.run(["true"])
+        for _ in range(100):
+            pass
+        print("RESULT sigchld handled", bool(seen))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=subprocess_env, cwd=tmp_path, timeout=120)
+    results = [line[7:] for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert results == ["status 0", "mark None", "sigchld handled True"], proc.stdout + proc.stderr
+    assert (tmp_path / "mark").read_text().strip().endswith("@" + os.uname().nodename)

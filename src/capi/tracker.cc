@@ -110,7 +110,7 @@ struct ct_tracker {
   // The thread inside a call on this tracker, to refuse a call from its own
   // confirm callback (which would wait for itself).
   std::atomic<std::thread::id> owner{};
-  std::unique_ptr<Tracker> core;
+  std::unique_ptr<InternalTracker> core;
   json final;
 
   // With mu held: keeps the final result and destroys the core tracker when
@@ -179,7 +179,7 @@ int ct_tracker_create(const char* options_json, ct_confirm_fn confirm, void* use
   int rc = guarded([&] {
     require(tracker, "ct_tracker_create", "tracker");
     ConsoleMode mode;
-    TrackerOptions options = parse_options(options_json, &mode);
+    InternalOptions options(parse_options(options_json, &mode));
     t = std::make_unique<ct_tracker>();
     t->buffered = mode == ConsoleMode::kBuffer;
     if (t->buffered) options.console = &t->console;
@@ -192,7 +192,7 @@ int ct_tracker_create(const char* options_json, ct_confirm_fn confirm, void* use
     std::lock_guard<std::mutex> lock(t->mu);
     {
       BlockAsyncSignals block;
-      t->core = std::make_unique<Tracker>(std::move(options));
+      t->core = std::make_unique<InternalTracker>(std::move(options));
     }
     t->close_locked(false);  // an ignored error: nothing to monitor
     return t->ok();

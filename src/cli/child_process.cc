@@ -31,6 +31,14 @@ extern char** environ;
 #ifndef SYS_clone3
 #define SYS_clone3 435  // likewise
 #endif
+// Sanitizer runtimes prepare for a fork in their fork(): plain fork() there.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define CT_PLAIN_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define CT_PLAIN_FORK 1
+#endif
+#endif
 
 namespace carbontracker {
 
@@ -93,11 +101,10 @@ void on_sigchld(int) {
 // fork() that also gives a pidfd of the child in *pidfd (-1 where there is
 // none): clone3 with CLONE_PIDFD (Linux 5.3) is one system call where fork()
 // and pidfd_open() are two. The child runs only async-signal-safe calls
-// before exec, so the C library's fork handlers are not needed. Plain fork()
-// under the sanitizers, whose runtimes prepare for a fork in their fork().
+// before exec, so the C library's fork handlers are not needed.
 pid_t fork_with_pidfd(bool want_pidfd, int* pidfd) {
   *pidfd = -1;
-#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
+#ifndef CT_PLAIN_FORK
   if (want_pidfd) {
     struct {  // struct clone_args, version 0
       uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -95,12 +96,20 @@ TEST(ChildProcess, TheDestructorWaitsForTheCommand) {
 
 // A command reaped by another waiter has no known exit status: not success.
 TEST(ChildProcess, ACommandReapedBySomeoneElseIsNotASuccess) {
+  TempDir dir;
+  std::string go = (dir.path / "go").string();
   for (bool pidfd : {true, false}) {
-    ChildProcess child(shell("exit 0", pidfd));
+    fs::remove(go);
+    // The command ends only once the other waiter is waiting for it.
+    ChildProcess child(shell("until [ -e " + go + " ]; do sleep 0.01; done; exit 0", pidfd));
     pid_t pid = child.pid();
     const ChildResult& r = child.wait(nullptr, [&] {
+      std::ofstream(go).put('\n');
+      // The fallback's SIGCHLD handler may interrupt this wait before it
+      // reaps the command: wait again until it has.
       int status;
-      waitpid(pid, &status, 0);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
       return -1.0;
     });
     EXPECT_TRUE(r.status_lost) << pidfd;

@@ -21,6 +21,7 @@
 #include "report/report_cli.h"
 #include "tracker/distributed.h"
 #include "tracker/options.h"
+#include "tracker/tracker_internal.h"
 
 namespace carbontracker {
 
@@ -68,7 +69,7 @@ class EpochFault {
 };
 
 int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err) {
-  TrackerOptions t;
+  InternalOptions t;
   t.epochs = o.epochs > 0 ? o.epochs : 1;
   t.epochs_before_pred = o.epochs > 0 ? 1 : 0;
   t.monitor_epochs = t.epochs;
@@ -83,7 +84,8 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   t.offline = o.offline;
   t.devices_by_pid = o.devices_by_pid;
   t.distributed = o.distributed;
-  // Read before the wrapper marks the environment for its command.
+  // This process's environment, left as it is; the command's gets the node
+  // mark (and the epoch pipe's variables) on top.
   t.environment = Environment::from_process_env();
   ChildOptions child_options;
   child_options.command = o.command;
@@ -128,9 +130,9 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   } scope{console, handlers};
   install_forwarding(&console);
 
-  std::unique_ptr<Tracker> tracker;
+  std::unique_ptr<InternalTracker> tracker;
   try {
-    tracker = std::make_unique<Tracker>(t);
+    tracker = std::make_unique<InternalTracker>(t);
   } catch (const Error& e) {
     // Options are checked while parsing; one the library still rejects is a
     // usage error too, not a failure of the tracker.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string_view>
 
@@ -48,6 +49,37 @@ inline double round_half_away(double x) {
 // 10^k: exact for 0 <= k <= 22, correctly rounded for -22 <= k < 0, within
 // a few ulps beyond (0 and infinity past the range of a double).
 double pow10_int(int k);
+
+// The square root of x >= 0 (NaN for x < 0 or NaN, x for 0 and infinity),
+// within one ulp of std::sqrt, without libm: x is scaled by exact powers of
+// two into [1, 4) and Newton's iteration runs from there.
+inline double sqrt_nonneg(double x) {
+  if (!(x > 0) || x > 1.7976931348623157e308)
+    return x < 0 ? std::numeric_limits<double>::quiet_NaN() : x;
+  double scale = 1;
+  while (x >= 0x1p128) {
+    x *= 0x1p-128;
+    scale *= 0x1p64;
+  }
+  while (x < 0x1p-128) {
+    x *= 0x1p128;
+    scale *= 0x1p-64;
+  }
+  while (x >= 4) {
+    x *= 0.25;
+    scale *= 2;
+  }
+  while (x < 1) {
+    x *= 4;
+    scale *= 0.5;
+  }
+  double g = (x + 1) / 2;
+  for (int i = 0; i < 6; ++i) g = 0.5 * (g + x / g);
+  return g * scale;
+}
+
+// sqrt(a^2 + b^2) for the figures' magnitudes (no overflow guard), without libm.
+inline double hypot_simple(double a, double b) { return sqrt_nonneg(a * a + b * b); }
 
 // floor(log10(x)) for a finite x > 0: the k with 10^k <= x < 10^(k+1)
 // (10^k as pow10_int gives it). 0 for x <= 0 or not finite.

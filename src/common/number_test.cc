@@ -12,6 +12,22 @@
 namespace carbontracker {
 namespace {
 
+TEST(Number, SqrtNonnegIsStdSqrtWithinOneUlp) {
+  for (double x : {1e-310, 1e-300, 2.2e-16, 0.01, 0.5, 1.0, 2.0, 3.999999, 4.0, 10.0, 12.0,
+                   123456.789, 1e20, 1e150, 1.7e308}) {
+    double want = std::sqrt(x);
+    EXPECT_NEAR(sqrt_nonneg(x), want, want * 2.3e-16) << x;
+  }
+  for (double x = 1e-6; x < 1e6; x *= 1.37)
+    EXPECT_NEAR(sqrt_nonneg(x), std::sqrt(x), std::sqrt(x) * 2.3e-16) << x;
+  EXPECT_EQ(sqrt_nonneg(0.0), 0.0);
+  EXPECT_TRUE(std::isnan(sqrt_nonneg(-1.0)));
+  EXPECT_TRUE(std::isnan(sqrt_nonneg(std::numeric_limits<double>::quiet_NaN())));
+  EXPECT_EQ(sqrt_nonneg(std::numeric_limits<double>::infinity()),
+            std::numeric_limits<double>::infinity());
+  EXPECT_DOUBLE_EQ(hypot_simple(3, 4), 5);
+}
+
 TEST(Number, FloorIsStdFloorForEveryKindOfDouble) {
   const double inf = std::numeric_limits<double>::infinity();
   for (double x : {0.0,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace carbontracker {
@@ -11,6 +12,8 @@ namespace {
 constexpr double kJoulesPerKwh = 3.6e6;
 // Energy that may arrive within a zero-length interval (counter granularity).
 constexpr double kSlackJ = 1.0;
+// 1 / sqrt(12): the standard deviation of a uniform error of width w is w / sqrt(12).
+constexpr double kInvSqrt12 = 0.2886751345948129;
 }  // namespace
 
 EnergyEngine::EnergyEngine(std::vector<SensorDevice> devices)
@@ -40,8 +43,15 @@ void EnergyEngine::apply(size_t i, double t_s, const Reading& reading, double in
   if (dev.kind == ReadingKind::kPower) {
     // An averaged reading stands for the middle of its window (sensor.h).
     t_s -= dev.power_average_s / 2.0;
-    if (s.has_last && t_s > s.last_t_s)
-      add(i, (s.last_power_w + reading.power_w) / 2.0 * (t_s - s.last_t_s), intensity_g_per_kwh);
+    if (s.has_last && t_s > s.last_t_s) {
+      double dt = t_s - s.last_t_s;
+      add(i, (s.last_power_w + reading.power_w) / 2.0 * dt, intensity_g_per_kwh);
+      // A step of power at an unknown instant of the interval (engine.h).
+      double u_j = std::fabs(reading.power_w - s.last_power_w) * dt * kInvSqrt12;
+      s.variance.integration_j2 += u_j * u_j;
+      double u_g = u_j / kJoulesPerKwh * intensity_g_per_kwh;
+      s.variance.integration_g2 += u_g * u_g;
+    }
     s.last_power_w = reading.power_w;
     s.last_t_s = t_s;
     s.has_last = true;
@@ -84,6 +94,17 @@ void EnergyEngine::apply(size_t i, double t_s, const Reading& reading, double in
             "suspend); the {:.3f} s since the previous reading were not counted.",
             dev.info.name, s.last_counter, reading.counter, dt));
     }
+  }
+  if (s.has_last && t_s > s.last_t_s) {
+    // Where within [t_s, read_end + counter lag] the reading stands is unknown.
+    double joules = static_cast<double>(
+                        reading.counter >= s.last_counter ? reading.counter - s.last_counter : 0) *
+                    dev.counter_unit_j;
+    double span_s = std::max(0.0, read_end_s - t_s) + dev.counter_update_s;
+    double u_j = joules / (t_s - s.last_t_s) * span_s * kInvSqrt12;
+    s.variance.edge_j2 = u_j * u_j;
+    double u_g = u_j / kJoulesPerKwh * intensity_g_per_kwh;
+    s.variance.edge_g2 = u_g * u_g;
   }
   s.last_counter = reading.counter;
   s.last_t_s = t_s;

@@ -17,6 +17,14 @@
 //
 // Each added amount of energy is also multiplied by the carbon intensity
 // valid at that reading, so CO2 is time-aligned with energy.
+//
+// The engine also keeps the variance of its own sampling error
+// (doc/uncertainty.md): for power devices, each trapezoid's integration
+// error, |P2 - P1| x dt / sqrt(12) (a change of power at an unknown instant
+// of the interval), summed in quadrature; for counters, the read-time
+// jitter of the latest reading (the read took from t_s to read_end_s and
+// the counter may lag by counter_update_s: the mean power of the last
+// interval times that span / sqrt(12)), which a window's two edges add.
 // Not thread-safe: the sampler serialises calls.
 #pragma once
 
@@ -27,6 +35,14 @@
 #include "sensors/sensor.h"
 
 namespace carbontracker {
+
+// The variances of a device's sampling error (engine.h, above).
+struct SamplingVariance {
+  double integration_j2 = 0;  // the power integration's, accumulated (J^2)
+  double integration_g2 = 0;  // the same in CO2eq (g^2)
+  double edge_j2 = 0;         // the latest counter reading's instant (J^2)
+  double edge_g2 = 0;         // the same in CO2eq (g^2)
+};
 
 class EnergyEngine {
  public:
@@ -45,6 +61,14 @@ class EnergyEngine {
   double energy_j(size_t i) const { return state_[i].energy_j; }
   double co2_g(size_t i) const { return state_[i].co2_g; }
   bool lost(size_t i) const { return state_[i].lost; }
+  // Accumulated variance of the power integration (J^2 and g^2), and that
+  // of the latest counter reading's instant (0 for power devices and before
+  // the second reading).
+  const SamplingVariance& sampling_variance(size_t i) const { return state_[i].variance; }
+  double sampling_var_j2(size_t i) const { return state_[i].variance.integration_j2; }
+  double sampling_var_co2_g2(size_t i) const { return state_[i].variance.integration_g2; }
+  double edge_var_j2(size_t i) const { return state_[i].variance.edge_j2; }
+  double edge_var_co2_g2(size_t i) const { return state_[i].variance.edge_g2; }
   bool has_reading(size_t i) const { return state_[i].has_last; }
   size_t size() const { return devices_.size(); }
   const SensorDevice& device(size_t i) const { return devices_[i]; }
@@ -63,6 +87,7 @@ class EnergyEngine {
     double last_t_s = 0;
     double energy_j = 0;
     double co2_g = 0;
+    SamplingVariance variance;
   };
   void add(size_t i, double joules, double intensity_g_per_kwh);
 

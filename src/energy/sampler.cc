@@ -202,10 +202,16 @@ Snapshot Sampler::totals_locked(double steady_s, double unix_s) const {
   Snapshot snap;
   snap.steady_s = steady_s;
   snap.unix_s = unix_s;
-  for (size_t i = 0; i < engine_.size(); ++i) {
+  const size_t n = engine_.size();
+  snap.energy_j.reserve(n);
+  snap.co2_g.reserve(n);
+  snap.lost.reserve(n);
+  snap.sampling.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
     snap.energy_j.push_back(engine_.energy_j(i));
     snap.co2_g.push_back(engine_.co2_g(i));
     snap.lost.push_back(engine_.lost(i));
+    snap.sampling.push_back(engine_.sampling_variance(i));
   }
   return snap;
 }

@@ -32,6 +32,7 @@ struct Snapshot {
   std::vector<double> energy_j;  // accumulated per device since start
   std::vector<double> co2_g;
   std::vector<bool> lost;
+  std::vector<SamplingVariance> sampling;  // per device (engine.h)
 };
 
 // What the sampling thread measured at one tick: the accumulated figures and

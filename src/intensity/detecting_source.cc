@@ -10,6 +10,7 @@
 #include "carbontracker/error.h"
 #include "common/clock.h"
 #include "common/format.h"
+#include "intensity/cache_records.h"
 #include "intensity/disk_cache.h"
 #include "intensity/time_zone.h"
 
@@ -30,83 +31,6 @@ double env_ms(const Environment& env, const char* name, double fallback_s) {
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-nlohmann::json location_to_json(const Location& l) {
-  nlohmann::json j = {{"alpha2", l.alpha2},
-                      {"address", l.address},
-                      {"region", l.region_name},
-                      {"postal", l.postal}};
-  if (l.lat && l.lon) {
-    j["lat"] = *l.lat;
-    j["lon"] = *l.lon;
-  }
-  return j;
-}
-
-// The string at j[key], or "" when it is missing or of another type: cache
-// files are read back without trusting them.
-std::string string_member(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-std::optional<double> number_member(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number()) return std::nullopt;
-  double x = it->get<double>();
-  return std::isfinite(x) ? std::optional<double>(x) : std::nullopt;
-}
-
-// Whether each of `keys` present in `j` has the type `is` tests.
-bool typed(const nlohmann::json& j, std::initializer_list<const char*> keys,
-           bool (nlohmann::json::*is)() const noexcept) {
-  for (const char* key : keys) {
-    auto it = j.find(key);
-    if (it != j.end() && !((*it).*is)()) return false;
-  }
-  return true;
-}
-
-std::optional<Location> location_from_json(const nlohmann::json& j) {
-  if (!j.is_object() ||
-      !typed(j, {"alpha2", "address", "region", "postal"}, &nlohmann::json::is_string) ||
-      !typed(j, {"lat", "lon"}, &nlohmann::json::is_number))
-    return std::nullopt;
-  Location l;
-  l.alpha2 = string_member(j, "alpha2");
-  l.address = string_member(j, "address");
-  l.region_name = string_member(j, "region");
-  l.postal = string_member(j, "postal");
-  auto lat = number_member(j, "lat");
-  auto lon = number_member(j, "lon");
-  if (lat && lon) {
-    l.lat = *lat;
-    l.lon = *lon;
-  }
-  if (l.alpha2.size() != 2) return std::nullopt;
-  return l;
-}
-
-std::optional<IntensityReading> reading_from_json(const nlohmann::json& j) {
-  auto g = number_member(j, "g_per_kwh");
-  if (!g || *g < 0 || !typed(j, {"time_unix_s"}, &nlohmann::json::is_number) ||
-      !typed(j, {"detail"}, &nlohmann::json::is_string))
-    return std::nullopt;
-  return IntensityReading{*g, number_member(j, "time_unix_s").value_or(0),
-                          string_member(j, "detail")};
-}
-
-std::optional<std::vector<Segment>> segments_from_json(const nlohmann::json& j) {
-  if (!j.is_array()) return std::nullopt;
-  std::vector<Segment> out;
-  for (const auto& s : j) {
-    if (!s.is_array() || s.size() != 3 || !s[0].is_number() || !s[1].is_number() ||
-        !s[2].is_number())
-      return std::nullopt;
-    out.push_back({s[0].get<double>(), s[1].get<double>(), s[2].get<double>()});
-  }
-  return out;
 }
 
 std::string cache_path(const Environment& env, const std::string& key) {
@@ -389,11 +313,7 @@ void DetectingIntensitySource::fetch_live() {
         continue;
       }
       reading = f.value;
-      cache.put(key,
-                {{"g_per_kwh", reading->g_per_kwh},
-                 {"time_unix_s", reading->time_unix_s},
-                 {"detail", reading->detail}},
-                clock_->unix_s());
+      cache.put(key, reading_to_json(*reading), clock_->unix_s());
     }
     IntensityValue v;
     v.g_per_kwh = reading->g_per_kwh;
@@ -418,9 +338,7 @@ void DetectingIntensitySource::fetch_live() {
       if (stopper_.stopped()) return;
       if (f.value) {
         segments = *f.value;
-        nlohmann::json arr = nlohmann::json::array();
-        for (const auto& s : segments) arr.push_back({s.from_unix_s, s.to_unix_s, s.g_per_kwh});
-        cache.put(fkey, arr, clock_->unix_s());
+        cache.put(fkey, segments_to_json(segments), clock_->unix_s());
       }
     }
 

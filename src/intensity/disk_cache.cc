@@ -7,6 +7,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <system_error>
 
 namespace carbontracker {
@@ -41,9 +42,24 @@ std::optional<nlohmann::json> DiskCache::get(const std::string& key, double now_
   auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) return std::nullopt;
   if (!std::filesystem::is_regular_file(status)) return corrupt("not a regular file");
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return corrupt("unreadable");
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  std::stringstream text;
+  text << in.rdbuf();
+  const char* why = nullptr;
+  auto value = read_entry(text.str(), key, now_unix_s, ttl_s, &why);
+  if (why) return corrupt(why);
+  return value;
+}
+
+std::optional<nlohmann::json> DiskCache::read_entry(const std::string& text, const std::string& key,
+                                                    double now_unix_s, double ttl_s,
+                                                    const char** why) {
+  auto corrupt = [&](const char* what) -> std::optional<nlohmann::json> {
+    if (why) *why = what;
+    return std::nullopt;
+  };
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return corrupt("malformed JSON");
   if (!j.is_object()) return corrupt("not a JSON object");
   auto k = j.find("key");

@@ -27,6 +27,14 @@ class DiskCache {
   // leaves any older entry intact) if the directory or file cannot be written.
   bool put(const std::string& key, const nlohmann::json& value, double now_unix_s) const;
 
+  // The value of the cache file content `text` as get() reads it: nullopt
+  // for another key or an entry out of date, and also, with `*why` set, for
+  // content that is not an entry (malformed JSON, a missing or mistyped
+  // field). Never throws.
+  static std::optional<nlohmann::json> read_entry(const std::string& text, const std::string& key,
+                                                  double now_unix_s, double ttl_s,
+                                                  const char** why = nullptr);
+
   // The file name used for `key`: its safe characters plus a hash.
   static std::string file_name(const std::string& key);
 

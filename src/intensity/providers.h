@@ -52,7 +52,8 @@ struct Fetched {
 // ipinfo.io-style JSON: {"city","region","country","loc":"lat,lon","postal"}.
 // Errors name the provider ("IP geolocation (ipinfo.io): ...").
 Fetched<Location> geolocate(const ProviderConfig& config, Stopper* stopper);
-// Parses a geolocation answer; exposed for tests.
+// Parses a geolocation answer (provider_answers.cc, with the providers'
+// answers).
 Fetched<Location> parse_geolocation(const std::string& body);
 
 struct IntensityReading {
@@ -81,7 +82,8 @@ class LiveProvider {
   virtual bool suitable(const Location& where) const = 0;
   // Stable text naming what is fetched (provider and area), for the cache.
   virtual std::string cache_key(const Location& where) const = 0;
-  virtual Fetched<IntensityReading> current(const Location& where, double now_unix_s, Stopper* stopper) = 0;
+  virtual Fetched<IntensityReading> current(const Location& where, double now_unix_s,
+                                            Stopper* stopper) = 0;
   // Forecast intervals from about now_unix_s on; an error if not offered.
   virtual Fetched<std::vector<Segment>> forecast(const Location& where, double now_unix_s,
                                                  Stopper* stopper) = 0;

@@ -11,11 +11,12 @@
 #include "common/equivalents.h"
 #include "common/format.h"
 #include "common/number.h"
+#include "model/uncertainty_json.h"
 
 namespace carbontracker {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Lines keep their keys in writing order ("event" first), for people who
 // read or grep the file.
@@ -102,6 +103,7 @@ Json JsonlWriter::consumption_json(const Consumption& c) const {
   } else {
     j["equivalents"] = nullptr;
   }
+  if (c.uncertainty) j["uncertainty"] = uncertainty_json<Json>(*c.uncertainty);
   return j;
 }
 
@@ -153,6 +155,7 @@ void JsonlWriter::epoch(const EpochRecord& epoch, const std::vector<DeviceInfo>&
     for (const DeviceInfo& d : devices) names.push_back(d.name);
     j["devices"] = names;
   }
+  if (epoch.uncertainty) j["uncertainty"] = uncertainty_json<Json>(*epoch.uncertainty);
   write_line(j);
 }
 

@@ -86,7 +86,7 @@ TEST(JsonlWriter, OneObjectPerLine) {
   for (std::string line; std::getline(f, line);) lines.push_back(nlohmann::json::parse(line));
   ASSERT_EQ(lines.size(), 8u);
   EXPECT_EQ(lines[0]["event"], "run_start");
-  EXPECT_EQ(lines[0]["schema"], 2);
+  EXPECT_EQ(lines[0]["schema"], 3);
   EXPECT_EQ(lines[0]["hostname"], "node01");
   EXPECT_EQ(lines[0]["cluster"]["SLURM_JOB_ID"], "123");
   EXPECT_EQ(lines[0]["command"], "python train.py");
@@ -146,7 +146,7 @@ TEST(JsonlWriter, ParserReadsSchemaOneAndTwo) {
     std::string line = v2.substr(pos, end - pos);
     with_samples += line;
     std::string l1 = line;
-    if (n == 0) l1.replace(l1.find("\"schema\":2"), 10, "\"schema\":1");
+    if (n == 0) l1.replace(l1.find("\"schema\":3"), 10, "\"schema\":1");
     v1 += l1;
     if (n > 0 && end < v2.size())
       with_samples +=

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <map>
 
+#include "common/number.h"
+
 namespace carbontracker {
 namespace {
 
@@ -31,7 +33,7 @@ std::vector<UncertaintyTerm> merge_keys(const std::vector<UncertaintyTerm>& term
 double FigureUncertainty::standard() const {
   double sum2 = 0;
   for (const UncertaintyTerm& t : merge_keys(terms)) sum2 += t.u * t.u;
-  return std::sqrt(sum2);
+  return sqrt_nonneg(sum2);
 }
 
 double FigureUncertainty::relative(double value) const {

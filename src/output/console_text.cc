@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/equivalents.h"
 #include "common/format.h"
 #include "common/number.h"
+#include "model/uncertainty_budget.h"
 
 namespace carbontracker {
 
@@ -39,6 +41,61 @@ std::string components_line(const std::vector<DeviceInfo>& devices) {
   return line;
 }
 
+namespace {
+
+// "NVML total energy counter" from "NVML total energy counter
+// (nvmlDeviceGetTotalEnergyConsumption)", "RAPL energy counter" from "RAPL
+// energy counter /sys/...", "per-vCPU linear model" from "estimated:
+// per-vCPU linear model (...)".
+std::string short_device_source(std::string source) {
+  for (const char* prefix : {"estimated: ", "simulated: "})
+    if (source.rfind(prefix, 0) == 0) source = source.substr(std::string(prefix).size());
+  for (const char* cut : {" (", " /", ", ", ": "})
+    if (size_t at = source.find(cut); at != std::string::npos) source = source.substr(0, at);
+  return source;
+}
+
+}  // namespace
+
+std::string measurement_summary(const std::vector<DeviceInfo>& devices,
+                                const std::string& intensity_source, const std::string& location,
+                                bool offline) {
+  std::string what;
+  for (ComponentKind kind : {ComponentKind::kGpu, ComponentKind::kCpu, ComponentKind::kNode}) {
+    for (Provenance p : {Provenance::kMeasured, Provenance::kPlatformMeter, Provenance::kEstimated,
+                         Provenance::kSimulated}) {
+      std::vector<std::string> how;
+      for (const DeviceInfo& d : devices) {
+        if (d.component != kind || d.provenance != p) continue;
+        std::string s = short_device_source(d.source);
+        if (!s.empty() && std::find(how.begin(), how.end(), s) == how.end()) how.push_back(s);
+      }
+      bool present = std::any_of(devices.begin(), devices.end(), [&](const DeviceInfo& d) {
+        return d.component == kind && d.provenance == p;
+      });
+      if (!present) continue;
+      std::string part = kind == ComponentKind::kGpu   ? "GPU"
+                         : kind == ComponentKind::kCpu ? "CPU"
+                                                       : "node";
+      if (p == Provenance::kPlatformMeter) {
+        part += " from the platform power meter, beside the totals";
+      } else {
+        part += std::string(" ") + provenance_name(p);
+        if (p != Provenance::kSimulated && !how.empty()) {
+          part += " (";
+          for (size_t i = 0; i < how.size(); ++i) part += (i ? " and " : "") + how[i];
+          part += ")";
+        }
+      }
+      what += (what.empty() ? "" : ", ") + part;
+    }
+  }
+  std::string where =
+      location.empty() || location == "UNDETECTED" ? ", location unknown" : " for " + location;
+  return fmt::format("{}; carbon intensity: {}{}{}.", what, intensity_source, where,
+                     offline ? ", offline" : " until a live value is fetched");
+}
+
 std::string node_figure_line(const RunResult& r, int precision) {
   std::string names;
   for (const DeviceInfo& d : r.devices)
@@ -62,6 +119,31 @@ std::string python_list(const std::vector<double>& values) {
   std::string out = "[";
   for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + python_number(values[i]);
   return out + "]";
+}
+
+namespace {
+
+// "3.1", "22", "0.45": two significant figures of a fraction in percent.
+std::string percent(double fraction) {
+  double p = fraction * 100;
+  if (p >= 9.95) return fmt::format("{:.0f}", p);
+  if (p >= 0.995) return fmt::format("{:.1f}", p);
+  if (p <= 0) return "0";
+  return fmt::format("{:.2f}", p);
+}
+
+}  // namespace
+
+std::string uncertainty_line(const Consumption& c) {
+  if (!c.uncertainty) return "";
+  const Uncertainty& u = *c.uncertainty;
+  std::string line =
+      fmt::format("Uncertainty (95 %): energy +-{} %, CO2eq +-{} %",
+                  percent(u.energy_kwh.relative(c.energy_kwh)), percent(u.co2_g.relative(c.co2_g)));
+  const UncertaintyTerm* top = u.co2_g.dominant();
+  if (!top) top = u.energy_kwh.dominant();
+  if (top) line += " (" + short_source(top->source) + ")";
+  return line;
 }
 
 }  // namespace carbontracker

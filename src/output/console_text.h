@@ -11,11 +11,27 @@ namespace carbontracker {
 
 // "\n{description}\n\tTime:\t...\n\tEnergy:\t... kWh\n\tCO2eq:\t... g" and, when
 // interpretable, "\n\tThis is equivalent to:\n\t{km} km travelled by car".
+// After a consumption block: "Uncertainty (95 %): energy +-3.1 %, CO2eq +-22 %
+// (intensity: yearly average)", the relative expanded uncertainties (two
+// significant figures) and the largest contributor to the CO2eq figure
+// (doc/uncertainty.md). Empty when the block has no uncertainty.
+std::string uncertainty_line(const Consumption& c);
+
 std::string consumption_block(const std::string& description, double duration_s, double energy_kwh,
                               double co2_g, int precision, bool interpretable);
 
 // "The following components were found: GPU with device(s) A, B. CPU with device(s) cpu:0."
 std::string components_line(const std::vector<DeviceInfo>& devices);
+
+// The one line of ours said before the command runs at verbose 1: what is
+// measured, what is estimated and where the carbon intensity comes from, e.g.
+// "GPU measured (NVML total energy counter), CPU estimated (per-vCPU linear
+// model); carbon intensity: Ember 2024 country average (offline table) for
+// DK until a live value is fetched." `intensity_source` and `location` are
+// those of the value known at the start ("UNDETECTED": unknown).
+std::string measurement_summary(const std::vector<DeviceInfo>& devices,
+                                const std::string& intensity_source, const std::string& location,
+                                bool offline);
 
 // With node devices (a platform power meter; Grace module rails): one line
 // with the node figure, measured beside the totals and not part of them:

@@ -42,5 +42,41 @@ TEST(PythonList, IntsStayInts) {
   EXPECT_EQ(python_list({151.6503}), "[151.6503]");
 }
 
+DeviceInfo device(const char* name, ComponentKind kind, Provenance p, const char* source) {
+  DeviceInfo d;
+  d.name = name;
+  d.component = kind;
+  d.provenance = p;
+  d.source = source;
+  return d;
+}
+
+TEST(MeasurementSummary, SaysWhatIsMeasuredWhatIsEstimatedAndWhereTheIntensityComesFrom) {
+  std::vector<DeviceInfo> devices = {
+      device("NVIDIA A100", ComponentKind::kGpu, Provenance::kMeasured,
+             "NVML total energy counter (nvmlDeviceGetTotalEnergyConsumption)"),
+      device("NVIDIA A100", ComponentKind::kGpu, Provenance::kMeasured,
+             "NVML total energy counter (nvmlDeviceGetTotalEnergyConsumption)"),
+      device("cpu:0", ComponentKind::kCpu, Provenance::kMeasured,
+             "RAPL energy counter /sys/class/powercap/intel-rapl:0/energy_uj"),
+      device("dram:0", ComponentKind::kCpu, Provenance::kEstimated,
+             "estimated: 0.392 W/GB (Cloud Carbon Footprint) x 23.4 GB"),
+      device("meter:0", ComponentKind::kNode, Provenance::kPlatformMeter,
+             "ACPI power meter: hwmon hwmon3 (ACPI power_meter) /sys/class/hwmon/hwmon3")};
+  EXPECT_EQ(measurement_summary(devices, "Ember 2024 country average (offline table)", "DK", false),
+            "GPU measured (NVML total energy counter), CPU measured (RAPL energy counter), CPU "
+            "estimated (0.392 W/GB), node from the platform power meter, beside the totals; carbon "
+            "intensity: Ember 2024 country average (offline table) for DK until a live value is "
+            "fetched.");
+  devices = {device("Sim GPU", ComponentKind::kGpu, Provenance::kSimulated,
+                    "simulated: 300 W x 0.75 utilisation"),
+             device("cpu", ComponentKind::kCpu, Provenance::kEstimated,
+                    "estimated: per-vCPU linear model (SPECpower via Cloud Carbon Footprint, x)")};
+  EXPECT_EQ(
+      measurement_summary(devices, "Ember 2024 world average (offline table)", "UNDETECTED", true),
+      "GPU simulated, CPU estimated (per-vCPU linear model); carbon intensity: Ember 2024 "
+      "world average (offline table), location unknown, offline.");
+}
+
 }  // namespace
 }  // namespace carbontracker

@@ -10,6 +10,7 @@
 #include "carbontracker/error.h"
 #include "carbontracker/version.h"
 #include "common/format.h"
+#include "model/uncertainty_json.h"
 
 namespace carbontracker {
 
@@ -19,12 +20,14 @@ constexpr double kJoulesPerKwh = 3.6e6;
 
 nlohmann::json consumption_json(const std::optional<Consumption>& c) {
   if (!c) return nullptr;
-  return {{"epochs", c->epochs},
-          {"duration_s", c->duration_s},
-          {"energy_kwh", c->energy_kwh},
-          {"co2eq_g", c->co2_g},
-          {"intensity_g_per_kwh", c->intensity_g_per_kwh},
-          {"intensity_note", c->intensity_note}};
+  nlohmann::json j = {{"epochs", c->epochs},
+                      {"duration_s", c->duration_s},
+                      {"energy_kwh", c->energy_kwh},
+                      {"co2eq_g", c->co2_g},
+                      {"intensity_g_per_kwh", c->intensity_g_per_kwh},
+                      {"intensity_note", c->intensity_note}};
+  if (c->uncertainty) j["uncertainty"] = uncertainty_json<nlohmann::json>(*c->uncertainty);
+  return j;
 }
 
 }  // namespace
@@ -60,6 +63,8 @@ nlohmann::json run_to_json(const RunResult& r) {
                       {"co2eq_g", e.total_co2_g()},
                       {"co2eq_g_with_pue", e.total_co2_g() * r.pue},
                       {"devices", devs}});
+    if (e.uncertainty)
+      epochs.back()["uncertainty"] = uncertainty_json<nlohmann::json>(*e.uncertainty);
   }
   nlohmann::json devices = nlohmann::json::array();
   for (size_t i = 0; i < r.devices.size(); ++i) {

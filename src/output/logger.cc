@@ -154,6 +154,13 @@ void Logger::output(const std::string& message) {
   write_file(out_file_, output_path(), fmt::format("{} - {}\n", now_text(), text));
 }
 
+void Logger::note(const std::string& message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (opt_.verbose >= 2) *opt_.console << "CarbonTracker: " << message << std::endl;
+  if (std_file_.fd < 0) return;
+  write_file(std_file_, standard_path(), fmt::format("{} - {}\n", now_text(), message));
+}
+
 void Logger::err(LogLevel level, const std::string& message, const char* thread) {
   std::lock_guard<std::mutex> lock(mu_);
   if (level != LogLevel::kDebug)

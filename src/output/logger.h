@@ -59,6 +59,9 @@ class Logger {
 
   void info(const std::string& message);
   void output(const std::string& message);
+  // A note of ours that the original does not print: the standard log file,
+  // and the console ("CarbonTracker: <message>") at verbose 2 and above only.
+  void note(const std::string& message);
   void err(LogLevel level, const std::string& message, const char* thread = "MainThread");
   // A plain console line (the original's print()s).
   void print(const std::string& message);

@@ -89,6 +89,24 @@ TEST(Logger, WithoutAHoldEachLineIsWrittenAtOnce) {
   EXPECT_EQ(lines(logger.standard_path()), 2u);
 }
 
+TEST(Logger, NotesReachTheConsoleOnlyAtVerboseTwoAndAlwaysTheStandardLog) {
+  for (int verbose : {0, 1, 2}) {
+    LogDir dir;
+    std::ostringstream console;
+    CountingClock clock;
+    LoggerOptions options = file_options(console, clock, dir);
+    options.verbose = verbose;
+    Logger logger(options);
+    logger.note("Location DK from the region option.");
+    EXPECT_EQ(console.str(),
+              verbose >= 2 ? "CarbonTracker: Location DK from the region option.\n" : "")
+        << verbose;
+    std::string standard = slurp(logger.standard_path());
+    EXPECT_NE(standard.find(" - Location DK from the region option.\n"), std::string::npos);
+    EXPECT_EQ(lines(logger.output_path()), 0u);  // the output log mirrors verbose 1
+  }
+}
+
 TEST(Logger, AHoldWritesTheLinesWhenTheOutermostHoldEnds) {
   LogDir dir;
   std::ostringstream console;

@@ -26,6 +26,7 @@
 #include "fakes/fake_powercap_tree.h"
 #include "output/metrics_server.h"
 #include "output/metrics_test_http.h"
+#include "tracker/tracker_internal.h"
 
 namespace carbontracker {
 namespace {
@@ -339,7 +340,7 @@ TEST(TrackerMetrics, EndpointAndTextfileShowTheTrackersOwnFigures) {
   TempDir dir;
   FakeClock clock;
   std::ostringstream console;
-  TrackerOptions o;
+  InternalOptions o;
   o.clock = &clock;
   o.epochs = 3;
   o.monitor_epochs = -1;
@@ -353,7 +354,7 @@ TEST(TrackerMetrics, EndpointAndTextfileShowTheTrackersOwnFigures) {
   o.update_interval = 0.05;
   o.metrics_port = free_port();
   o.metrics_textfile = (fs::path(dir.path()) / "ct.prom").string();
-  Tracker t(o);
+  InternalTracker t(o);
   std::string text = body_of(request(o.metrics_port, "GET /metrics HTTP/1.1\r\n\r\n"));
   auto all = parse_exposition(text);
   ASSERT_EQ(named(all, "carbontracker_energy_joules_total").size(), 2u);
@@ -407,7 +408,7 @@ TEST(TrackerMetrics, APortInUseIsSaidOnceAndTheRunIsMeasured) {
   auto taken = MetricsServer::start(
       {}, [] { return std::string(); }, nullptr);
   ASSERT_TRUE(taken);
-  TrackerOptions o;
+  InternalOptions o;
   o.clock = &clock;
   o.epochs = 1;
   o.sim_cpu = "Xeon";
@@ -415,7 +416,7 @@ TEST(TrackerMetrics, APortInUseIsSaidOnceAndTheRunIsMeasured) {
   o.environment = offline_env(dir);
   o.console = &console;
   o.metrics_port = taken->port();
-  Tracker t(o);
+  InternalTracker t(o);
   t.epoch_start();
   clock.advance(4);
   t.epoch_end();
@@ -432,11 +433,11 @@ TEST(TrackerMetrics, APortInUseIsSaidOnceAndTheRunIsMeasured) {
 }
 
 TEST(TrackerOptions, BadMetricsPortOrAddressIsRejectedNamingTheOption) {
-  TrackerOptions o;
+  InternalOptions o;
   o.epochs = 1;
   o.metrics_port = 70000;
   try {
-    Tracker t(o);
+    InternalTracker t(o);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
@@ -445,7 +446,7 @@ TEST(TrackerOptions, BadMetricsPortOrAddressIsRejectedNamingTheOption) {
   o.metrics_port = 9000;
   o.metrics_address = "localhost";
   try {
-    Tracker t(o);
+    InternalTracker t(o);
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("metrics_address"), std::string::npos);

@@ -91,7 +91,7 @@ TEST(ReportModel, JsonlRunHasEveryFigure) {
     ASSERT_EQ(rep.runs.size(), 1u);
     const RunReport& r = rep.runs[0];
     EXPECT_EQ(r.name, "7.8_2025-11-26T213553Z");
-    EXPECT_EQ(r.format, "JSONL (schema 2)");
+    EXPECT_EQ(r.format, "JSONL (schema 3)");
     EXPECT_EQ(r.status, "finished");
     EXPECT_EQ(r.hostname, "node01");
     ASSERT_TRUE(r.pue);

@@ -30,7 +30,7 @@ std::vector<std::unique_ptr<Sensor>> discover_devices(DiscoveryRequest request,
       ProbeResult probe = entry.probe(ctx);
       for (const std::string& w : probe.warnings) say(DiscoveryNote::kWarning, w);
       for (const std::string& n : probe.notes) say(DiscoveryNote::kLog, n);
-      for (const std::string& n : probe.verbose_notes) say(DiscoveryNote::kVerbose, n);
+      for (const std::string& n : probe.verbose_notes) say(DiscoveryNote::kNote, n);
       if (probe.sensor && !probe.sensor->devices().empty()) {
         sensors.push_back(std::move(probe.sensor));
         ctx.found.push_back(entry.name);
@@ -61,7 +61,7 @@ std::vector<std::unique_ptr<Sensor>> discover_devices(DiscoveryRequest request,
     if (explicit_request)
       throw Error(ErrorCode::kComponent,
                   fmt::format("No {}(s) available: {}.", upper_name(kind), why));
-    say(DiscoveryNote::kOutput, fmt::format("No {} found: {}.", upper_name(kind), why));
+    say(DiscoveryNote::kNote, fmt::format("No {} found: {}.", upper_name(kind), why));
   }
   if (sensors.empty() && have == 0)
     throw Error(ErrorCode::kComponent,

@@ -16,9 +16,8 @@ namespace carbontracker {
 // How a line found during discovery is to be said.
 enum class DiscoveryNote {
   kWarning,  // a warning: the logs' error stream and the run's messages
-  kLog,      // the log files only
-  kVerbose,  // the log files, and the console at verbose 2
-  kOutput,   // the log files and the console's output lines
+  kLog,      // the standard log file only
+  kNote,     // the standard log file, and the console at verbose 2
 };
 
 // Receives each line as it is found, in order (a line said before an error

@@ -94,7 +94,7 @@ TEST(Discovery, TheFirstCpuSensorFoundWinsAndEveryGpuSensorIsKept) {
   EXPECT_EQ(run.names, (std::vector<std::string>{"gpu a", "gpu b", "rapl cpu"}));
   EXPECT_EQ(probed, 3);  // the estimate is not probed once RAPL found the CPU
   EXPECT_EQ(run.said, (Said{{DiscoveryNote::kWarning, "rapl: one package unreadable"},
-                            {DiscoveryNote::kVerbose, "rapl: seen 2 packages"}}));
+                            {DiscoveryNote::kNote, "rapl: seen 2 packages"}}));
 }
 
 TEST(Discovery, AMissingGpuIsSaidWithEveryReasonUnlessItWasAskedFor) {
@@ -106,7 +106,7 @@ TEST(Discovery, AMissingGpuIsSaidWithEveryReasonUnlessItWasAskedFor) {
   ASSERT_EQ(run.said.size(), 5u);
   EXPECT_EQ(run.said[0], std::make_pair(DiscoveryNote::kLog,
                                         std::string("probe said: libnvidia-ml.so.1 not found")));
-  EXPECT_EQ(run.said[2], std::make_pair(DiscoveryNote::kOutput,
+  EXPECT_EQ(run.said[2], std::make_pair(DiscoveryNote::kNote,
                                         std::string("No GPU found: libnvidia-ml.so.1 not found; "
                                                     "librocm_smi64.so not found.")));
   req.gpu_explicit = true;
@@ -164,9 +164,9 @@ TEST(Discovery, ProvidedComponentsAreNotProbedAndNothingAtAllIsAnError) {
 TEST(Tracker, ComponentsSelectWhatIsMeasured) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.components = " GPU ";
-  Tracker t(o);
+  InternalTracker t(o);
   RunResult r = t.result();
   ASSERT_EQ(r.devices.size(), 1u);
   EXPECT_EQ(r.devices[0].component, ComponentKind::kGpu);
@@ -175,18 +175,18 @@ TEST(Tracker, ComponentsSelectWhatIsMeasured) {
 TEST(Tracker, GpuRequestedWithoutAnyGpuIsAnErrorNamingTheReason) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.sim_gpu.reset();
   o.components = "gpu";
   try {
-    Tracker t(o);
+    InternalTracker t(o);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kComponent);
     EXPECT_EQ(std::string(e.what()).rfind("No GPU(s) available: ", 0), 0u) << e.what();
   }
   o.ignore_errors = true;
-  Tracker t(o);  // ignore_errors: a tracker that does nothing
+  InternalTracker t(o);  // ignore_errors: a tracker that does nothing
   EXPECT_FALSE(t.monitoring());
   t.epoch_start();
   t.epoch_end();

@@ -311,6 +311,7 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
         "distributed=off: {}{} measures everything this node shows, whatever other processes of "
         "the job measure; a node is counted once per process that does the same.",
         who, launcher);
+    d.may_double_count = true;
     return d;
   }
 
@@ -345,8 +346,11 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
     return d;
   }
 
+  // The lock is node-local; the node's index in the key too keeps apart the
+  // nodes of a job that share one machine's /tmp (a test cluster).
   std::string key = l.job.empty() ? fmt::format("ppid-{}", parent_pid)
-                                  : l.job + (l.step.empty() ? "" : "." + l.step);
+                                  : l.job + (l.step.empty() ? "" : "." + l.step) +
+                                        (d.node >= 0 ? fmt::format(".node{}", d.node) : "");
   NodeLock::Result lock = NodeLock::take(key, lock_dir.empty() ? node_lock_dir(env) : lock_dir);
   switch (lock.outcome) {
     case NodeLock::Outcome::kTaken:
@@ -375,6 +379,7 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
           "{}{}: not using the node lock: {}; this process measures, and the node may be counted "
           "once per process. Remove it, or set XDG_RUNTIME_DIR to a directory of your own.",
           who, launcher, lock.error);
+      d.may_double_count = true;
       break;
     case NodeLock::Outcome::kError:
       d.message = fmt::format(
@@ -382,6 +387,7 @@ DistributedInfo resolve_distributed(const std::string& policy, const Environment
           "XDG_RUNTIME_DIR to a writable directory, or run with distributed=\"off\" to silence "
           "this.",
           who, launcher, lock.error);
+      d.may_double_count = true;
       break;
   }
   return d;

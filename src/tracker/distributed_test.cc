@@ -168,15 +168,20 @@ TEST(ResolveDistributed, TwoProcessesClaimingLocalRankZeroOfOneStepMeasureOnce) 
   DistributedInfo d = resolve_distributed("auto", env, "h", 1, fs::path(dir.path()));
   EXPECT_FALSE(d.measures);
   EXPECT_TRUE(claimed_twice(d));
-  std::string path = (fs::path(dir.path()) / NodeLock::file_name("77")).string();
+  std::string path = (fs::path(dir.path()) / NodeLock::file_name("77.node0")).string();
   EXPECT_EQ(d.measured_by, "pid " + std::to_string(child) + ", holder of the node lock " + path);
   EXPECT_EQ(d.message, "rank 0 of 1: node measured by " + d.measured_by +
                            "; both claim local rank 0 of job 77 on this node (as processes "
                            "started in one batch script without srun do)");
-  // Another step of the job is another claim.
+  // Another step of the job is another claim, and so is another node of the
+  // job (two nodes may share a machine in a test cluster).
   auto step = env;
   step.vars["SLURM_STEP_ID"] = "1";
   EXPECT_TRUE(resolve_distributed("auto", step, "h", 1, fs::path(dir.path())).measures);
+  auto node = env;
+  node.vars["SLURM_NODEID"] = "1";
+  node.vars["SLURM_JOB_NUM_NODES"] = "2";
+  EXPECT_TRUE(resolve_distributed("auto", node, "h", 1, fs::path(dir.path())).measures);
 
   ASSERT_EQ(write(release[1], "x", 1), 1);
   waitpid(child, nullptr, 0);

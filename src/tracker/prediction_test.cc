@@ -112,9 +112,9 @@ TEST(Prediction, ActualConsumptionIsWhatWasMeasuredWithThePue) {
 TEST(Prediction, TheTrackerPredictsFromTheFirstEpochAndSaysTheIntensityBeforeTheBlock) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.monitor_epochs = 2;
-  Tracker t(o);
+  InternalTracker t(o);
   t.epoch_start();
   pass_s(10);
   t.epoch_end();

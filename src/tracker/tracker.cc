@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/format.h"
 #include "common/host.h"
+#include "model/uncertainty_budget.h"
 #include "output/console_text.h"
 #include "output/json.h"
 #include "sensors/discovery.h"
@@ -42,7 +43,7 @@ long random_logger_id() {
 
 }  // namespace
 
-Tracker::Impl::Impl(TrackerOptions options)
+Tracker::Impl::Impl(InternalOptions options)
     : opt_(std::move(options)),
       clock_(opt_.clock ? *opt_.clock : SystemClock::instance()),
       console_(opt_.console ? *opt_.console : std::cout) {
@@ -125,8 +126,13 @@ void Tracker::Impl::setup() {
   add_distributed_metadata(run_.distributed, meta);
   logger_->info("Run metadata: " + run_metadata_json(meta));
   if (!run_.distributed.message.empty()) {
-    logger_->info(run_.distributed.message);
-    logger_->output(run_.distributed.message);
+    // Said at verbose 1 where the node may be counted more than once.
+    if (run_.distributed.may_double_count) {
+      logger_->info(run_.distributed.message);
+      logger_->output(run_.distributed.message);
+    } else {
+      logger_->note(run_.distributed.message);
+    }
   }
   for (const std::string& b : banners) logger_->print(b);
 
@@ -150,22 +156,26 @@ void Tracker::Impl::setup() {
                                          run_.messages.push_back(m);
                                        });
   run_.devices = sampler_->devices();
+  budget_ = std::make_unique<UncertaintyBudget>(run_.devices, opt_.pue, opt_.pue != kDefaultPue,
+                                                rapl_cpu_vendor(env_.proc_root, run_.devices));
   std::string line = components_line(run_.devices);
   logger_->info(line);
   logger_->output(line);
+  // Our one line at verbose 1; the details at verbose 2 and in the log.
+  IntensityValue start_value = intensity_->current();
+  std::string summary =
+      measurement_summary(run_.devices, start_value.source, start_value.location, io.offline);
+  logger_->info(summary);
+  logger_->output(summary);
   for (const DeviceInfo& d : run_.devices)
     if (d.provenance == Provenance::kEstimated) {
       std::string how = d.source.rfind("estimated: ", 0) == 0 ? d.source.substr(11) : d.source;
-      std::string note = fmt::format("{} is estimated, not measured: {}.", d.name, how);
-      logger_->info(note);
-      logger_->output(note);
+      logger_->note(fmt::format("{} is estimated, not measured: {}.", d.name, how));
     } else if (d.provenance == Provenance::kPlatformMeter) {
-      std::string note = fmt::format(
+      logger_->note(fmt::format(
           "{} is the node figure of the platform power meter, shown beside the CPU and GPU "
           "figures and not added to them: {}.",
-          d.name, d.source);
-      logger_->info(note);
-      logger_->output(note);
+          d.name, d.source));
     }
   if (!logger_->stem().empty()) {
     jsonl_ = std::make_unique<JsonlWriter>(logger_->stem() + "_carbontracker.jsonl");
@@ -214,13 +224,8 @@ void Tracker::Impl::find_devices(std::vector<std::unique_ptr<Sensor>>& sensors) 
       case DiscoveryNote::kLog:
         logger_->info(text);
         break;
-      case DiscoveryNote::kVerbose:
-        logger_->info(text);
-        if (opt_.verbose >= 2) console_ << "CarbonTracker: " << text << std::endl;
-        break;
-      case DiscoveryNote::kOutput:
-        logger_->info(text);
-        logger_->output(text);
+      case DiscoveryNote::kNote:
+        logger_->note(text);
         break;
     }
   };
@@ -281,7 +286,8 @@ void Tracker::Impl::epoch_start() {
 }
 
 EpochRecord Tracker::Impl::make_epoch(const Snapshot& start, const Snapshot& end, int index,
-                                      bool partial) {
+                                      bool partial,
+                                      const std::vector<IntensityRecord>& intensities) {
   EpochRecord e;
   e.index = index;
   e.partial = partial;
@@ -293,6 +299,9 @@ EpochRecord Tracker::Impl::make_epoch(const Snapshot& start, const Snapshot& end
     e.missing.push_back(start.lost[i]);
     e.beside.push_back(i < run_.devices.size() && !counted_in_total(run_.devices[i].component));
   }
+  if (budget_)
+    e.uncertainty = budget_->window(window_figures(start, end),
+                                    window_intensity(intensities, start.unix_s, end.unix_s));
   return e;
 }
 
@@ -308,12 +317,13 @@ void Tracker::Impl::epoch_end() {
       return;
     }
     Snapshot end = sampler_->sample_now();
+    std::vector<IntensityRecord> intensities = sampler_->intensities();  // before mu_: see result()
     EpochRecord record;
     {
       std::lock_guard<std::mutex> lock(mu_);
       in_epoch_ = false;
       ++completed_;
-      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_, false));
+      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_, false, intensities));
       log_epoch(run_.epochs.back());
       record = run_.epochs.back();
     }
@@ -336,9 +346,12 @@ void Tracker::Impl::epoch_end() {
 
 void Tracker::Impl::predict() {
   EpochTotals done;
+  std::vector<EpochRecord> measured;
   {
     std::lock_guard<std::mutex> lock(mu_);
     done = complete_epochs(run_.epochs);
+    for (const EpochRecord& e : run_.epochs)
+      if (!e.partial) measured.push_back(e);
   }
   if (done.count == 0) return;
   double remaining = remaining_s(done, opt_.epochs);
@@ -346,11 +359,15 @@ void Tracker::Impl::predict() {
   // live value, when there is no forecast, is the one to use.
   std::optional<IntensityValue> fc;
   if (remaining > 0) fc = intensity_->forecast(remaining);
-  PredictionIntensity ci = prediction_intensity(fc, sampler_->current_intensity(), remaining);
+  IntensityValue now = sampler_->current_intensity();
+  PredictionIntensity ci = prediction_intensity(fc, now, remaining);
   logger_->info(ci.message);
   logger_->output(ci.message);
 
   Consumption c = predicted_consumption(done, opt_.epochs, opt_.pue, ci);
+  if (budget_)
+    c.uncertainty =
+        budget_->prediction(measured, opt_.epochs, ci.g_per_kwh, intensity_use(fc ? *fc : now));
   {
     std::lock_guard<std::mutex> lock(mu_);
     run_.prediction = c;
@@ -360,6 +377,7 @@ void Tracker::Impl::predict() {
   logger_->output(consumption_block(fmt::format("Predicted consumption for {} epoch(s):", c.epochs),
                                     c.duration_s, c.energy_kwh, c.co2_g, opt_.decimal_precision,
                                     opt_.interpretable));
+  if (std::string line = uncertainty_line(c); !line.empty()) logger_->output(line);
 }
 
 void Tracker::Impl::finish(bool interrupted) {
@@ -369,11 +387,12 @@ void Tracker::Impl::finish(bool interrupted) {
                               eff_.monitor_epochs));
   if (in_epoch_) {
     Snapshot end = sampler_->sample_now();
+    std::vector<IntensityRecord> intensities = sampler_->intensities();
     EpochRecord record;
     {
       std::lock_guard<std::mutex> lock(mu_);
       in_epoch_ = false;
-      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_ + 1, true));
+      run_.epochs.push_back(make_epoch(epoch_start_snap_, end, completed_ + 1, true, intensities));
       log_epoch(run_.epochs.back());
       record = run_.epochs.back();
     }
@@ -398,6 +417,7 @@ void Tracker::Impl::finish(bool interrupted) {
     run_.finished = true;
     run_.interrupted = interrupted;
     c = actual_consumption(run_, completed_, opt_.pue, recs);
+    c.uncertainty = UncertaintyBudget::total(run_.epochs);
     run_.actual = c;
   }
   std::string avg = fmt::format(
@@ -410,6 +430,7 @@ void Tracker::Impl::finish(bool interrupted) {
                          : fmt::format("Actual consumption for {} epoch(s):", c.epochs);
   logger_->output(consumption_block(desc, c.duration_s, c.energy_kwh, c.co2_g,
                                     opt_.decimal_precision, opt_.interpretable));
+  if (std::string line = uncertainty_line(c); !line.empty()) logger_->output(line);
   if (std::string node = node_figure_line(result(), opt_.decimal_precision); !node.empty()) {
     logger_->info(node);
     logger_->output(node);
@@ -463,17 +484,22 @@ RunResult Tracker::Impl::result() const {
   return r;
 }
 
-Tracker::Tracker(TrackerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Tracker::Tracker(TrackerOptions options)
+    : impl_(std::make_unique<Impl>(InternalOptions(std::move(options)))) {}
+Tracker::Tracker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Tracker::~Tracker() = default;
 void Tracker::epoch_start() { impl_->epoch_start(); }
-double Tracker::start_sampling_if_due() { return impl_->start_sampling_if_due(); }
 void Tracker::epoch_end() { impl_->epoch_end(); }
 void Tracker::stop() { impl_->stop(); }
-void Tracker::discard_epoch() { impl_->discard_epoch(); }
 void Tracker::set_api_keys(const std::map<std::string, std::string>& keys) {
   impl_->set_api_keys(keys);
 }
 RunResult Tracker::result() const { return impl_->result(); }
 bool Tracker::monitoring() const { return impl_->monitoring(); }
+
+InternalTracker::InternalTracker(InternalOptions options)
+    : Tracker(std::make_unique<Impl>(std::move(options))) {}
+void InternalTracker::discard_epoch() { impl_->discard_epoch(); }
+double InternalTracker::start_sampling_if_due() { return impl_->start_sampling_if_due(); }
 
 }  // namespace carbontracker

@@ -23,16 +23,18 @@
 #include "energy/sampler.h"
 #include "intensity/source.h"
 #include "logs/jsonl_writer.h"
+#include "model/uncertainty_budget.h"
 #include "output/logger.h"
 #include "output/metrics.h"
 #include "output/progress.h"
 #include "tracker/options.h"
+#include "tracker/tracker_internal.h"
 
 namespace carbontracker {
 
 class Tracker::Impl {
  public:
-  explicit Impl(TrackerOptions options);
+  explicit Impl(InternalOptions options);
   ~Impl();
 
   void epoch_start();
@@ -53,7 +55,8 @@ class Tracker::Impl {
   void handle_error(const std::exception& e);
   template <typename F>
   void guarded(F&& body);
-  EpochRecord make_epoch(const Snapshot& start, const Snapshot& end, int index, bool partial);
+  EpochRecord make_epoch(const Snapshot& start, const Snapshot& end, int index, bool partial,
+                         const std::vector<IntensityRecord>& intensities);
   void log_epoch(const EpochRecord& e);
   void predict();
   void confirm();
@@ -75,7 +78,7 @@ class Tracker::Impl {
   void jsonl_new_intensities();
   nlohmann::json options_json() const;
 
-  TrackerOptions opt_;
+  InternalOptions opt_;
   EffectiveOptions eff_;
   Environment env_;
   const Clock& clock_;
@@ -84,7 +87,8 @@ class Tracker::Impl {
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<IntensitySource> intensity_;
   std::unique_ptr<Sampler> sampler_;
-  std::mutex jsonl_mu_;  // guards jsonl_ (written from both threads)
+  std::unique_ptr<UncertaintyBudget> budget_;  // the terms of every figure's uncertainty
+  std::mutex jsonl_mu_;                        // guards jsonl_ (written from both threads)
   std::unique_ptr<JsonlWriter> jsonl_;
   std::unique_ptr<LiveMetrics> metrics_;    // with metrics_port or metrics_textfile
   std::unique_ptr<ProgressLine> progress_;  // with progress, on a terminal

@@ -172,10 +172,7 @@ nlohmann::json Tracker::Impl::options_json() const {
 }
 
 void Tracker::Impl::say_intensity_notes() {
-  for (const std::string& note : intensity_->notes()) {
-    logger_->info(note);
-    logger_->output(note);
-  }
+  for (const std::string& note : intensity_->notes()) logger_->note(note);
 }
 
 std::string Tracker::Impl::location() const {

@@ -14,6 +14,7 @@
 #include "carbontracker/tracker.h"
 #include "common/clock.h"
 #include "fakes/fake_powercap_tree.h"
+#include "tracker/tracker_internal.h"
 
 namespace carbontracker {
 namespace {
@@ -36,7 +37,7 @@ TEST(TrackerSamples, EachTickWritesThePowerOfEachDevice) {
   TempDir dir;
   FakeClock clock;
   std::ostringstream console;
-  TrackerOptions o;
+  InternalOptions o;
   o.clock = &clock;
   o.epochs = 2;
   o.monitor_epochs = 2;
@@ -58,7 +59,7 @@ TEST(TrackerSamples, EachTickWritesThePowerOfEachDevice) {
   o.log_dir = (fs::path(dir.path()) / "logs").string();
   o.update_interval = 0.02;
   {
-    Tracker tracker(o);
+    InternalTracker tracker(o);
     for (int epoch = 0; epoch < 2; ++epoch) {
       tracker.epoch_start();
       // Ticks come on the real clock; the energy follows the fake one.
@@ -71,7 +72,7 @@ TEST(TrackerSamples, EachTickWritesThePowerOfEachDevice) {
   }
   std::vector<nlohmann::json> lines = jsonl_lines(fs::path(dir.path()) / "logs");
   ASSERT_GE(lines.size(), 2u);
-  EXPECT_EQ(lines.front()["schema"], 2);
+  EXPECT_EQ(lines.front()["schema"], 3);
   EXPECT_EQ(lines.back()["event"], "totals");
   ASSERT_EQ(lines.front()["devices"].size(), 2u);
   EXPECT_EQ(lines.front()["devices"][0]["component"], "gpu");

@@ -22,9 +22,9 @@ using namespace carbontracker::tracker_test;
 TEST(Tracker, EnergyPerEpochIsPowerTimesDurationSummedOverDevices) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.monitor_epochs = -1;
-  Tracker t(o);
+  InternalTracker t(o);
   for (int i = 0; i < 3; ++i) {
     t.epoch_start();
     pass_s(0.15);
@@ -61,9 +61,9 @@ TEST(Tracker, EnergyPerEpochIsPowerTimesDurationSummedOverDevices) {
 TEST(Tracker, StopMeasuresTheEpochInProgressAsPartial) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.monitor_epochs = -1;
-  Tracker t(o);
+  InternalTracker t(o);
   t.epoch_start();
   pass_s(0.05);
   t.epoch_end();
@@ -90,8 +90,8 @@ TEST(Tracker, StopMeasuresTheEpochInProgressAsPartial) {
 TEST(Tracker, DefaultsReportAfterTheFirstEpochAndStop) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);  // epochs_before_pred=1, monitor_epochs=1
-  Tracker t(o);
+  InternalOptions o = sim_options(dir, console);  // epochs_before_pred=1, monitor_epochs=1
+  InternalTracker t(o);
   t.epoch_start();
   t.epoch_end();
   EXPECT_FALSE(t.monitoring());
@@ -104,9 +104,9 @@ TEST(Tracker, DefaultsReportAfterTheFirstEpochAndStop) {
 TEST(Tracker, ConsoleTextHasTheOriginalFormat) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.monitor_epochs = 2;
-  Tracker t(o);
+  InternalTracker t(o);
   for (int i = 0; i < 2; ++i) {
     t.epoch_start();
     pass_s(0.02);
@@ -116,35 +116,87 @@ TEST(Tracker, ConsoleTextHasTheOriginalFormat) {
   std::regex expected(
       "Using simulated GPU: NVIDIA A100 with power consumption: 300.00W \\(at 75% utilization\\)\n"
       "Using simulated CPU: Intel Xeon Gold 6130 with TDP: 62.50W \\(at 50% utilization\\)\n"
-      "CarbonTracker: Location unknown: using the world average\\.\n"
-      "CarbonTracker: Offline: no IP geolocation and no live carbon intensity \\(no network "
-      "access\\)\\.\n"
       "CarbonTracker: The following components were found: GPU with device\\(s\\) NVIDIA A100\\. "
       "CPU with device\\(s\\) Intel Xeon Gold 6130\\.\n"
+      "CarbonTracker: GPU simulated, CPU simulated; carbon intensity: Ember (\\d{4} )?world "
+      "average "
+      "\\(offline table\\), location unknown, offline\\.\n"
       "CarbonTracker: Live carbon intensity not fetched \\(offline mode\\) at detected location: "
       "Unknown\\. Defaulted to average carbon intensity for world of 472\\.94 gCO2/kWh\\.\n"
       "CarbonTracker: \nPredicted consumption for 4 epoch\\(s\\):\n\tTime:\t0:00:00\n"
       "\tEnergy:\t0\\.000013 kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"
       "\t0\\.0000\\d\\d km travelled by car\n"
+      "CarbonTracker: Uncertainty \\(95 %\\): energy \\+-35 %, CO2eq \\+-125 % \\(intensity: world "
+      "average\\)\n"
       "CarbonTracker: Average carbon intensity during training was 472\\.94 gCO2/kWh at detected "
       "location: UNDETECTED\\.\n"
       "CarbonTracker: \nActual consumption for 2 epoch\\(s\\):\n\tTime:\t0:00:00\n"
       "\tEnergy:\t0\\.000006 kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"
       "\t0\\.0000\\d\\d km travelled by car\n"
+      "CarbonTracker: Uncertainty \\(95 %\\): energy \\+-30 %, CO2eq \\+-124 % \\(intensity: world "
+      "average\\)\n"
       "CarbonTracker: Finished monitoring\\.\n");
   EXPECT_TRUE(std::regex_match(out, expected)) << out;
+}
+
+// What a run says before its first epoch ends, at each verbosity.
+std::string start_text(int verbose, const TempDir& dir) {
+  std::ostringstream console;
+  InternalOptions o = sim_options(dir, console);
+  o.sim_gpu.reset();  // the GPU probes find none: a note
+  o.verbose = verbose;
+  o.log_dir = (dir.path / ("logs" + std::to_string(verbose))).string();
+  InternalTracker t(o);
+  t.epoch_end();  // stray: a warning
+  return console.str();
+}
+
+TEST(Tracker, AtVerboseOneOnlyTheOriginalsLinesOneOfOursAndWarningsPrecedeTheCommand) {
+  TempDir dir;
+  const std::string warning =
+      "CarbonTracker: WARNING - epoch_end() was called without epoch_start(); it is ignored.\n";
+  const std::string simulated =
+      "Using simulated CPU: Intel Xeon Gold 6130 with TDP: 62.50W (at 50% utilization)\n";
+  const std::string components =
+      "CarbonTracker: The following components were found: CPU with device(s) Intel Xeon Gold "
+      "6130.\n";
+  std::string v1 = start_text(1, dir);
+  std::regex ours(
+      "CarbonTracker: CPU simulated; carbon intensity: Ember (\\d{4} )?world average \\(offline "
+      "table\\), location unknown, offline\\.\n");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(v1, m, ours)) << v1;
+  EXPECT_EQ(v1, simulated + components + m.str() + warning);
+
+  std::string v2 = start_text(2, dir);
+  for (const char* note : {"CarbonTracker: No GPU found: ", "CarbonTracker: Location unknown: ",
+                           "CarbonTracker: Offline: no IP geolocation"}) {
+    EXPECT_EQ(v1.find(note), std::string::npos) << note;
+    EXPECT_NE(v2.find(note), std::string::npos) << note << "\n" << v2;
+  }
+  EXPECT_NE(v2.find(m.str()), std::string::npos);
+  EXPECT_NE(v2.find(warning), std::string::npos);
+
+  // Verbose 0: the original's print()s and warnings only; every note in the
+  // standard log.
+  EXPECT_EQ(start_text(0, dir), simulated + warning);
+  std::string standard;
+  for (const fs::path& f : files_in(dir.path / "logs0"))
+    if (f.string().find("_carbontracker.log") != std::string::npos) standard = read_file(f);
+  EXPECT_NE(standard.find(" - No GPU found: "), std::string::npos) << standard;
+  EXPECT_NE(standard.find(" - Location unknown: using the world average."), std::string::npos);
 }
 
 TEST(Tracker, VerboseZeroKeepsOutputOffTheConsoleButInTheFile) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.verbose = 0;
   o.interpretable = false;
   o.log_dir = (dir.path / "logs").string();
   o.log_file_prefix = "run";
   {
-    Tracker t(o);
+    InternalTracker t(o);
     t.epoch_start();
     pass_s(0.05);
     t.epoch_end();
@@ -177,7 +229,7 @@ TEST(Tracker, VerboseZeroKeepsOutputOffTheConsoleButInTheFile) {
 TEST(Tracker, StopAndConfirm) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.monitor_epochs = -1;
   o.stop_and_confirm = true;
   std::vector<std::string> answers = {"maybe", "Y"};
@@ -188,7 +240,7 @@ TEST(Tracker, StopAndConfirm) {
     return a;
   };
   {
-    Tracker t(o);
+    InternalTracker t(o);
     t.epoch_start();
     t.epoch_end();
     EXPECT_TRUE(t.monitoring());
@@ -200,7 +252,7 @@ TEST(Tracker, StopAndConfirm) {
             std::string::npos);
 
   answers = {"n"};
-  Tracker t2(o);
+  InternalTracker t2(o);
   t2.epoch_start();
   try {
     t2.epoch_end();
@@ -211,11 +263,11 @@ TEST(Tracker, StopAndConfirm) {
   EXPECT_FALSE(t2.monitoring());
 
   answers = {};  // end of input
-  Tracker t3(o);
+  InternalTracker t3(o);
   t3.epoch_start();
   EXPECT_THROW(t3.epoch_end(), Error);
   o.ignore_errors = true;
-  Tracker t4(o);
+  InternalTracker t4(o);
   t4.epoch_start();
   t4.epoch_end();  // ignored: monitoring stops, training goes on
   EXPECT_FALSE(t4.monitoring());
@@ -224,9 +276,9 @@ TEST(Tracker, StopAndConfirm) {
 TEST(Tracker, EpochCallsOutOfOrderAreToleratedAndSaid) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.monitor_epochs = -1;
-  Tracker t(o);
+  InternalTracker t(o);
   t.epoch_end();  // without start: ignored
   t.epoch_start();
   t.epoch_start();  // restarts
@@ -238,8 +290,8 @@ TEST(Tracker, EpochCallsOutOfOrderAreToleratedAndSaid) {
 TEST(Tracker, AStrayEpochEndMakesNoEpochAndNoPrediction) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);  // prediction after the first epoch
-  Tracker t(o);
+  InternalOptions o = sim_options(dir, console);  // prediction after the first epoch
+  InternalTracker t(o);
   t.epoch_end();
   t.epoch_end();
   EXPECT_TRUE(t.result().epochs.empty());
@@ -261,11 +313,11 @@ TEST(Tracker, AStrayEpochEndMakesNoEpochAndNoPrediction) {
 TEST(Tracker, UnwritableLogDirIsAClearError) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   std::ofstream(dir.path / "file") << "x";
   o.log_dir = (dir.path / "file" / "logs").string();
   try {
-    Tracker t(o);
+    InternalTracker t(o);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kIo);
@@ -276,10 +328,10 @@ TEST(Tracker, UnwritableLogDirIsAClearError) {
 TEST(Tracker, JsonRecordIsWrittenWhenMonitoringEnds) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.json_path = (dir.path / "run.json").string();
   {
-    Tracker t(o);
+    InternalTracker t(o);
     t.epoch_start();
     pass_s(0.05);
     t.epoch_end();
@@ -298,14 +350,14 @@ TEST(Tracker, HundredTrackersLeaveNoThreadsBehind) {
   {
     // One tracker first: runtimes (e.g. ThreadSanitizer's) may start a thread
     // of their own at the first pthread_create.
-    TrackerOptions o = sim_options(dir, console);
-    Tracker t(o);
+    InternalOptions o = sim_options(dir, console);
+    InternalTracker t(o);
     t.stop();
   }
   auto before = threads();
   for (int i = 0; i < 100; ++i) {
-    TrackerOptions o = sim_options(dir, console);
-    Tracker t(o);
+    InternalOptions o = sim_options(dir, console);
+    InternalTracker t(o);
     t.epoch_start();
     t.stop();
   }
@@ -315,11 +367,11 @@ TEST(Tracker, HundredTrackersLeaveNoThreadsBehind) {
 TEST(Tracker, DeferredSamplingThreadStartsOnlyWhenItsFirstTickIsDue) {
   TempDir dir;
   std::ostringstream console;
-  TrackerOptions o = sim_options(dir, console);
+  InternalOptions o = sim_options(dir, console);
   o.defer_sampling_thread = true;
   o.update_interval = 3600;
   {
-    Tracker t(o);
+    InternalTracker t(o);
     EXPECT_EQ(running_library_threads(), 0);
     double due_s = t.start_sampling_if_due();
     EXPECT_GT(due_s, 0);
@@ -336,7 +388,7 @@ TEST(Tracker, DeferredSamplingThreadStartsOnlyWhenItsFirstTickIsDue) {
     EXPECT_GT(t.result().epochs[0].total_energy_j(), 0);
   }
   o.update_interval = 0.01;
-  Tracker t(o);
+  InternalTracker t(o);
   // Wait for the due time the tracker names, then the thread starts.
   double due_s;
   // (The thread's schedule is on the steady clock, not the tracker's.)

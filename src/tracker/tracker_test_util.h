@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "carbontracker/tracker.h"
+#include "tracker/tracker_internal.h"
 #include "common/clock.h"
 
 namespace carbontracker::tracker_test {
@@ -50,8 +51,8 @@ inline FakeClock& test_clock() {
   return clock;
 }
 
-inline TrackerOptions sim_options(const TempDir& dir, std::ostream& console) {
-  TrackerOptions o;
+inline InternalOptions sim_options(const TempDir& dir, std::ostream& console) {
+  InternalOptions o;
   o.clock = &test_clock();
   o.epochs = 4;
   o.sim_cpu = "Intel Xeon Gold 6130";

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs the log-reader fuzz target for a bounded time (a ctest test).
+# Runs a fuzz target for a bounded time (a ctest test).
 #   run-fuzz.sh FUZZER SEED_CORPUS_DIR SECONDS
 # New inputs go to a scratch copy of the corpus, never into the source tree.
 # A crash leaves its input in the scratch directory and fails the test;
@@ -18,9 +18,9 @@ rc=$?
 set -e
 tail -n 25 "$work/log"
 if [ "$rc" -ne 0 ]; then
-  echo "parser_fuzz FAILED (exit $rc); inputs: $work/artifacts" >&2
+  echo "$(basename "$fuzzer") FAILED (exit $rc); inputs: $work/artifacts" >&2
   ls -l "$work/artifacts" >&2
   exit "$rc"
 fi
 rm -rf "$work"
-echo "parser_fuzz: no failure in ${seconds}s"
+echo "$(basename "$fuzzer"): no failure in ${seconds}s"

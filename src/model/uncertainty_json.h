@@ -1,0 +1,62 @@
+// The "uncertainty" member of a consumption block in the --json record and
+// the JSONL log (schema 3; doc/json-format.md, doc/jsonl-format.md):
+//   {"k": 2, "energy_kwh": {"u": U, "terms": [{"source", "key", "u"}, ...]},
+//    "co2_g": {"u": U, "terms": [...]}}
+// "u" is the combined standard uncertainty (expanded = k x u).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "carbontracker/uncertainty.h"
+
+namespace carbontracker {
+
+// J is nlohmann::json or nlohmann::ordered_json.
+template <typename J>
+J uncertainty_json(const Uncertainty& u) {
+  auto figure = [](const FigureUncertainty& f) {
+    J terms = J::array();
+    for (const UncertaintyTerm& t : f.terms)
+      terms.push_back(J{{"source", t.source}, {"key", t.key}, {"u", t.u}});
+    return J{{"u", f.standard()}, {"terms", terms}};
+  };
+  // k as an integer when it is one ("k": 2).
+  const double k = u.energy_kwh.k;
+  J kj = k == static_cast<double>(static_cast<int>(k)) ? J(static_cast<int>(k)) : J(k);
+  return J{{"k", kj}, {"energy_kwh", figure(u.energy_kwh)}, {"co2_g", figure(u.co2_g)}};
+}
+
+// The member read back; nullopt when it is absent or not an object with both
+// figures (older logs have none). Terms without a numeric "u" are skipped.
+template <typename J>
+std::optional<Uncertainty> uncertainty_from_json(const J& j) {
+  if (!j.is_object()) return std::nullopt;
+  auto figure = [&](const char* name, FigureUncertainty* out) {
+    auto it = j.find(name);
+    if (it == j.end() || !it->is_object()) return false;
+    auto k = j.find("k");
+    out->k = k != j.end() && k->is_number() ? k->template get<double>() : 2.0;
+    auto terms = it->find("terms");
+    if (terms == it->end() || !terms->is_array()) return true;
+    for (const auto& t : *terms) {
+      if (!t.is_object()) continue;
+      auto u = t.find("u");
+      if (u == t.end() || !u->is_number()) continue;
+      UncertaintyTerm term;
+      if (auto s = t.find("source"); s != t.end() && s->is_string())
+        term.source = s->template get<std::string>();
+      if (auto s = t.find("key"); s != t.end() && s->is_string())
+        term.key = s->template get<std::string>();
+      term.u = u->template get<double>();
+      out->terms.push_back(std::move(term));
+    }
+    return true;
+  };
+  Uncertainty u;
+  if (!figure("energy_kwh", &u.energy_kwh) || !figure("co2_g", &u.co2_g)) return std::nullopt;
+  return u;
+}
+
+}  // namespace carbontracker
