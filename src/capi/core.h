@@ -1,7 +1,9 @@
 // The one private header through which the C interface, and so the Python
 // package that loads it, reaches the core beyond the public headers
-// (carbontracker/tracker.h, carbontracker/parser.h). core.cc is the only
-// file of src/capi/ that includes the core's own headers.
+// (carbontracker/tracker.h, carbontracker/parser.h): the tracker's private
+// side (InternalTracker, InternalOptions: the console seam) and the
+// functions below. core.cc is the only other file of src/capi/ that includes
+// the core's own headers.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "carbontracker/results.h"
+#include "tracker/tracker_internal.h"
 
 namespace carbontracker::capi::core {
 

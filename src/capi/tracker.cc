@@ -28,7 +28,6 @@
 #include "capi/core.h"
 #include "capi/options.h"
 #include "capi/status.h"
-#include "tracker/tracker_internal.h"
 
 namespace carbontracker::capi {
 namespace {
