@@ -1,5 +1,5 @@
-// What the tracker says and writes besides its consumption blocks: the
-// epoch's log lines, the stop_and_confirm dialogue, the intensity source's
+// What the tracker says and writes: the prediction after the monitored
+// epochs, the epoch's log lines, the stop_and_confirm dialogue, the intensity source's
 // notes, and, at each tick, the JSONL samples, live metrics and progress line.
 #include <fmt/format.h>
 
@@ -7,6 +7,9 @@
 
 #include "common/format.h"
 #include "common/text.h"
+#include "model/uncertainty_budget.h"
+#include "output/console_text.h"
+#include "output/json.h"
 #include "tracker/prediction.h"
 #include "tracker/tracker_impl.h"
 
@@ -173,6 +176,42 @@ void Tracker::Impl::say_intensity_notes() {
 std::string Tracker::Impl::location() const {
   auto recs = sampler_ ? sampler_->intensities() : std::vector<IntensityRecord>{};
   return recs.empty() ? "UNDETECTED" : recs.back().location;
+}
+
+void Tracker::Impl::predict() {
+  EpochTotals done;
+  std::vector<EpochRecord> measured;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done = complete_epochs(run_.epochs);
+    for (const EpochRecord& e : run_.epochs)
+      if (!e.partial) measured.push_back(e);
+  }
+  if (done.count == 0) return;
+  double remaining = remaining_s(done, opt_.epochs);
+  // The forecast first: it waits (a bounded time) for the first fetch, whose
+  // live value, when there is no forecast, is the one to use.
+  std::optional<IntensityValue> fc;
+  if (remaining > 0) fc = intensity_->forecast(remaining);
+  IntensityValue now = sampler_->current_intensity();
+  PredictionIntensity ci = prediction_intensity(fc, now, remaining);
+  logger_->info(ci.message);
+  logger_->output(ci.message);
+
+  Consumption c = predicted_consumption(done, opt_.epochs, opt_.pue, ci);
+  if (budget_)
+    c.uncertainty =
+        budget_->prediction(measured, opt_.epochs, ci.g_per_kwh, intensity_use(fc ? *fc : now));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    run_.prediction = c;
+  }
+  jsonl([&](JsonlWriter& w) { w.prediction(c); });
+  if (metrics_) metrics_->on_prediction(c);
+  logger_->output(consumption_block(fmt::format("Predicted consumption for {} epoch(s):", c.epochs),
+                                    c.duration_s, c.energy_kwh, c.co2_g, opt_.decimal_precision,
+                                    opt_.interpretable));
+  if (std::string line = uncertainty_line(c); !line.empty()) logger_->output(line);
 }
 
 }  // namespace carbontracker
