@@ -1,9 +1,13 @@
 // End-to-end tests of the wrapper's hold on its command: a tracker that fails
 // while the command runs, signals sent in other ways than kill(), and what a
 // command writes on the epoch pipe.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <string>
@@ -56,6 +60,79 @@ TEST(CliChild, ASignalQueuedToTheWrapperIsForwarded) {
   CliRun r = finish(dir, pid);
   EXPECT_EQ(r.status, 5) << r.err;
   EXPECT_EQ(slurp(dir.path / "seen"), "USR1\n");
+}
+
+// The command that counts the SIGINTs it gets (tests/fakes/signal_count_helper).
+std::vector<std::string> counting_command() {
+  return with_sim({CT_BINARY_DIR "/tests/fakes/signal_count_helper"});
+}
+
+// The SIGINTs the command counted, once it and the wrapper have ended.
+std::string counted(const TempDir& dir, pid_t pid, pid_t group) {
+  wait_for_file(dir.path / "count");
+  if (!fs::exists(dir.path / "count")) kill(-group, SIGKILL);  // never left running
+  CliRun r = finish(dir, pid);
+  EXPECT_EQ(r.status, 0) << r.err;
+  return slurp(dir.path / "count");
+}
+
+// Sent to the wrapper alone: the command does not get it from the sender, so
+// the wrapper passes it on, once.
+TEST(CliChild, ASigintSentToTheWrapperAloneReachesTheCommandOnce) {
+  TempDir dir;
+  pid_t pid = start_cli(dir, counting_command(), {}, /*own_group=*/true);
+  wait_for_file(dir.path / "started");
+  kill(pid, SIGINT);
+  EXPECT_EQ(counted(dir, pid, pid), "1\n");
+}
+
+// Sent to the whole process group (the shell's job): the command has it from
+// the sender and the wrapper does not pass it on.
+TEST(CliChild, ASigintSentToTheProcessGroupReachesTheCommandOnce) {
+  TempDir dir;
+  pid_t pid = start_cli(dir, counting_command(), {}, /*own_group=*/true);
+  wait_for_file(dir.path / "started");
+  kill(-pid, SIGINT);
+  EXPECT_EQ(counted(dir, pid, pid), "1\n");
+}
+
+// timeout -s INT signals the process it runs (the wrapper) and then its own
+// process group (the wrapper and the command): once. Its cleanup, which
+// sends both, is what a signal to timeout itself starts as well as its timer.
+TEST(CliChild, TimeoutsSigintReachesTheCommandOnce) {
+  TempDir dir;
+  pid_t timeout_pid =
+      start_cli(dir, counting_command(), {}, false, {"timeout", "-s", "INT", "3600"});
+  wait_for_file(dir.path / "started");
+  kill(timeout_pid, SIGINT);
+  // timeout exits with the command's status (0) once it has ended.
+  EXPECT_EQ(counted(dir, timeout_pid, timeout_pid), "1\n");
+}
+
+// Ctrl-C on the wrapper's terminal goes to the foreground process group
+// (si_code SI_KERNEL): once.
+TEST(CliChild, CtrlCOnTheTerminalReachesTheCommandOnce) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  std::string slave = ptsname(master);
+  TempDir dir;
+  // A session of its own whose controlling terminal is the pty: the wrapper
+  // leads its foreground process group.
+  pid_t pid = start_cli(dir, counting_command(), {}, false, {}, [&] {
+    setsid();
+    int fd = open(slave.c_str(), O_RDWR);
+    if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) != 0) _exit(97);
+    dup2(fd, 0);
+  });
+  wait_for_file(dir.path / "started");
+  termios t{};
+  ASSERT_EQ(tcgetattr(master, &t), 0);
+  ASSERT_NE(t.c_lflag & ISIG, 0u);
+  ASSERT_EQ(write(master, "\x03", 1), 1);
+  EXPECT_EQ(counted(dir, pid, pid), "1\n");
+  close(master);
 }
 
 // A line longer than 4 KiB is not kept or shown; control characters are

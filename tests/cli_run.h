@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -43,12 +44,17 @@ struct CliRun {
 
 // Starts the CLI with args in dir; returns its pid. stdout/stderr go to files.
 // env: "NAME=value" entries added to its environment; own_group: the CLI
-// leads a process group of its own (its pid is the group's id).
+// leads a process group of its own (its pid is the group's id); prefix: a
+// program the CLI runs under (`timeout ...`: its pid is returned); in_child:
+// called in the new process before exec.
 inline pid_t start_cli(const TempDir& dir, const std::vector<std::string>& args,
-                       const std::vector<std::string>& env = {}, bool own_group = false) {
+                       const std::vector<std::string>& env = {}, bool own_group = false,
+                       const std::vector<std::string>& prefix = {},
+                       const std::function<void()>& in_child = {}) {
   pid_t pid = fork();
   if (pid == 0) {
     if (own_group) setpgid(0, 0);
+    if (in_child) in_child();
     for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
     if (chdir(dir.path.c_str()) != 0) _exit(99);
     int out = open("stdout.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -61,11 +67,12 @@ inline pid_t start_cli(const TempDir& dir, const std::vector<std::string>& args,
     setenv("CARBONTRACKER_ROCM_SMI_LIBRARY", (dir.path / "no-rocm.so").c_str(), 1);
     setenv("CARBONTRACKER_OFFLINE", "1", 1);
     std::vector<char*> argv;
+    for (const std::string& a : prefix) argv.push_back(const_cast<char*>(a.c_str()));
     std::string cli = CT_CLI_PATH;
     argv.push_back(cli.data());
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    execv(argv[0], argv.data());
+    execvp(argv[0], argv.data());
     _exit(98);
   }
   return pid;

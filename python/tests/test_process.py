@@ -188,10 +188,11 @@ def test_module_tracker_failure_exits_70(subprocess_env, tmp_path):
 
 
 def test_run_cli_leaves_the_calling_process_as_it_was(subprocess_env, tmp_path):
-    """The node mark goes to the command's environment only, and the caller's
-    SIGCHLD handler still runs after run_cli."""
+    """The node mark goes to the command's environment only, the caller's
+    SIGCHLD handler still runs after run_cli, and no process of the run (the
+    command, the signal witness) is left behind."""
     script = textwrap.dedent("""
-        import ctypes, signal, subprocess
+        import ctypes, os, signal, subprocess
         from carbontracker._carbontracker import run_cli
         seen = []
         signal.signal(signal.SIGCHLD, lambda *a: seen.append(1))
@@ -202,6 +203,10 @@ def test_run_cli_leaves_the_calling_process_as_it_was(subprocess_env, tmp_path):
         libc.getenv.restype = ctypes.c_char_p
         print("RESULT status", status)
         print("RESULT mark", libc.getenv(b"CARBONTRACKER_MEASURED_BY"))
+        try:
+            print("RESULT child left", os.waitpid(-1, os.WNOHANG))
+        except ChildProcessError:
+            print("RESULT no child left")
         seen.clear()
         subprocess.run(["true"])
         for _ in range(100):
@@ -211,5 +216,5 @@ def test_run_cli_leaves_the_calling_process_as_it_was(subprocess_env, tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=subprocess_env, cwd=tmp_path, timeout=120)
     results = [line[7:] for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert results == ["status 0", "mark None", "sigchld handled True"], proc.stdout + proc.stderr
+    assert results == ["status 0", "mark None", "no child left", "sigchld handled True"], proc.stdout + proc.stderr
     assert (tmp_path / "mark").read_text().strip().endswith("@" + os.uname().nodename)

@@ -22,6 +22,8 @@
 #include <exception>
 
 #include "cli/console_buffer.h"
+#include "cli/signal_witness.h"
+#include "common/host.h"
 
 extern char** environ;
 
@@ -72,7 +74,18 @@ void act_as_default(int sig) {
 void on_forwarded_signal(int sig, siginfo_t* info, void* context) {
   if (g_in_child) return act_as_default(sig);
   if (pid_t child = g_child_pid; child > 0) {
-    if (info && forward_signal(info->si_code, getpgid(child) == getpgrp())) kill(child, sig);
+    if (!info) return;
+    bool in_group = getpgid(child) == getpgrp();
+    // In the wrapper's group, the witness tells whether the command got it
+    // too (see signal_witness.h): the waiting loop decides.
+    if (int fd = event_pipe_write_end(); in_group && fd >= 0) {
+      int saved = errno;
+      SignalEvent e{0, sig, static_cast<int32_t>(info->si_pid), info->si_code};
+      [[maybe_unused]] ssize_t n = write(fd, &e, sizeof e);
+      errno = saved;
+      return;
+    }
+    if (forward_signal(info->si_code, in_group)) kill(child, sig);
     return;
   }
   // No command running (start-up, or the report after it): the signal does
@@ -216,7 +229,7 @@ void ChildProcess::start(const ChildOptions& options) {
     // (torchrun and Python's subprocess close it): opening the wrapper's read
     // end through /proc for writing gives a write end of the same pipe.
     extra.push_back(fmt::format("CARBONTRACKER_EPOCH_PATH=/proc/{}/fd/{}",
-                                static_cast<long>(getpid()), epoch_pipe_[0]));
+                                static_cast<long>(process_id()), epoch_pipe_[0]));
   }
   if (!extra.empty()) {
     auto replaced = [&](const char* entry) {
@@ -243,6 +256,9 @@ void ChildProcess::start(const ChildOptions& options) {
   sigset_t all, old_mask;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old_mask);
+  // Forked with every signal blocked, which it keeps.
+  witness_ = start_witness(kForwarded, 6);
+  exits_after_ = options.exits_after;
   int pidfd = -1;
   pid_t pid = fork_with_pidfd(options.use_pidfd, &pidfd);
   if (pid == 0) {
@@ -338,6 +354,13 @@ const ChildResult& ChildProcess::wait(const LineFn& on_line, const WaitFn& on_wa
 
   int wstatus = 0;
   bool reaped = false;
+  ForwardDecider decider;
+  int events = event_pipe_read_end();
+  auto now_s = [] {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+  };
   for (;;) {
     if (pidfd_ < 0) {
       pid_t w = waitpid(pid_, &wstatus, WNOHANG);
@@ -346,9 +369,25 @@ const ChildResult& ChildProcess::wait(const LineFn& on_line, const WaitFn& on_wa
     }
     double due_s = -1;
     if (on_wait) guarded([&] { due_s = on_wait(); });
-    pollfd fds[2] = {{pidfd_ >= 0 ? pidfd_ : g_sigchld_pipe[0], POLLIN, 0},
+    int timeout_ms = poll_timeout_ms(due_s);
+    if (double next = decider.next_deadline(); next >= 0)
+      timeout_ms = std::min(timeout_ms, poll_timeout_ms(std::max(0.0, next - now_s())));
+    pollfd fds[3] = {{pidfd_ >= 0 ? pidfd_ : g_sigchld_pipe[0], POLLIN, 0},
+                     {events, POLLIN, 0},
                      {epoch_pipe_[0], POLLIN, 0}};
-    int ready = poll(fds, epoch_pipe_[0] >= 0 ? 2 : 1, poll_timeout_ms(due_s));
+    int ready = poll(fds, epoch_pipe_[0] >= 0 ? 3 : 2, timeout_ms);
+    if (ready > 0 && (fds[1].revents & POLLIN)) {
+      SignalEvent e[16];
+      for (ssize_t r; (r = read(events, e, sizeof e)) > 0;)
+        for (size_t i = 0; i < static_cast<size_t>(r) / sizeof e[0]; ++i) {
+          if (e[i].from_witness)
+            decider.witness_got(e[i], now_s());
+          else
+            decider.wrapper_got(e[i], now_s());
+        }
+    }
+    if (decider.next_deadline() >= 0)
+      for (int sig : decider.due(now_s(), witness_has_pending)) kill(pid_, sig);
     if (pidfd_ >= 0) {
       if (ready > 0 && (fds[0].revents & (POLLIN | POLLHUP))) {  // the child has exited
         pid_t w;
@@ -390,7 +429,9 @@ void ChildProcess::finish() {
   close_fd(epoch_pipe_[0]);
   close_fd(epoch_pipe_[1]);
   g_child_pid = 0;
-  close_fd(pidfd_);
+  if (witness_) stop_witness(/*reap=*/!exits_after_);
+  witness_ = false;
+  if (!exits_after_) close_fd(pidfd_);
   // The handler goes before its pipe: it never writes to a closed (or reused)
   // descriptor.
   // Put back where it differs from the default set at the start (system

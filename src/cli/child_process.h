@@ -29,12 +29,13 @@ enum class SignalHandlers { kRestore, kLeave };
 void install_forwarding(ConsoleBuffer* console);
 void restore_forwarding();
 
-// Whether a signal the wrapper received is passed on to its command: not when
-// the command got it as well, which it does when it is in the wrapper's
-// process group and the signal came from the terminal (si_code SI_KERNEL).
-// Signals sent to the wrapper alone (kill(), sigqueue(), tgkill(): SI_USER,
-// SI_QUEUE, SI_TKILL) are passed on, and every signal is when the command has
-// left the wrapper's process group.
+// Whether a signal the wrapper received is passed on to its command, where
+// no witness process could be started (signal_witness.h): not when the
+// command is in the wrapper's process group and the signal came from the
+// terminal (si_code SI_KERNEL), which sends it to the whole group; signals
+// sent with kill(), sigqueue() or tgkill() are, and every signal is when the
+// command has left the wrapper's process group. With the witness, a signal
+// sent to the whole group is told apart from one sent to the wrapper alone.
 bool forward_signal(int si_code, bool command_in_our_group);
 
 // The wait in milliseconds for poll() when a caller wants to be called again
@@ -52,6 +53,11 @@ struct ChildOptions {
   // false: wait through a SIGCHLD handler and a self-pipe, as where
   // pidfd_open does not exist (for tests).
   bool use_pidfd = true;
+  // The caller exits right after the command (the executable): the witness
+  // process (signal_witness.h) is left to die with it and the pidfd to the
+  // kernel (system calls are dear on some hosts). A caller that goes on
+  // (python -m carbontracker) has the witness killed and waited for.
+  bool exits_after = false;
 };
 
 struct ChildResult {
@@ -69,7 +75,8 @@ struct ChildResult {
 
 // The owner of the command: the constructor starts it, wait() waits for its
 // end, and the destructor, whatever happened before, waits for it too (signals
-// still forwarded), closes the pidfd and pipes and clears the pid the signal
+// still forwarded), closes the pidfd (see exits_after) and pipes, ends the
+// witness process and clears the pid the signal
 // handlers forward to. One at a time per process.
 class ChildProcess {
  public:
@@ -107,6 +114,8 @@ class ChildProcess {
   EpochLineSplitter splitter_;
   struct sigaction old_sigchld_ {};  // put back once the command has ended
   bool sigchld_saved_ = false;
+  bool witness_ = false;  // this run started (or found) the witness
+  bool exits_after_ = false;
 };
 
 }  // namespace carbontracker

@@ -40,7 +40,7 @@ std::string node_mark(const std::string& policy, const Environment& env) {
   if (in_distributed_context(env) &&
       !resolve_distributed(policy, env, host, static_cast<long>(getppid())).measures)
     return "";
-  return std::string(kMeasuredByVar) + "=" + std::to_string(static_cast<long>(getpid())) + "@" +
+  return std::string(kMeasuredByVar) + "=" + std::to_string(static_cast<long>(process_id())) + "@" +
          host;
 }
 
@@ -90,6 +90,7 @@ int run_tracked(const CliOptions& o, SignalHandlers handlers, std::ostream& err)
   ChildOptions child_options;
   child_options.command = o.command;
   child_options.epoch_pipe = o.epochs > 0;
+  child_options.exits_after = handlers == SignalHandlers::kLeave;
   if (std::string mark = node_mark(o.distributed, *t.environment); !mark.empty())
     child_options.extra_env.push_back(mark);
   EpochFault fault(*t.environment);

@@ -3,11 +3,18 @@
 // identity, the distributed decision and the metrics all want it).
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace carbontracker {
 
 // gethostname(), cached; empty when it fails.
 const std::string& host_name();
+
+// getpid(), asked once per process: the child of a fork() asks again (a
+// pthread_atfork handler forgets the parent's). Not for a child started
+// with a raw clone, which only execs.
+pid_t process_id();
 
 }  // namespace carbontracker

@@ -104,7 +104,7 @@ void Tracker::Impl::setup() {
   lo.log_dir = opt_.log_dir;
   lo.prefix = opt_.log_file_prefix;
   lo.clock = &clock_;
-  pid_ = getpid();
+  pid_ = process_id();
   lo.pid = static_cast<long>(pid_);
   lo.logger_id = random_logger_id();
   logger_ = std::make_unique<Logger>(lo);
