@@ -12,6 +12,7 @@ Environment (set by torchrun_test.py):
                     to CARBONTRACKER_EPOCH_PATH
 """
 
+import gc
 import json
 import os
 import sys
@@ -82,5 +83,14 @@ tracker.stop()
 
 with open(os.path.join(sync, f"result_{rank}.json"), "w") as f:
     json.dump({"pid": os.getpid(), "steps": steps, "results": tracker.results}, f)
-dist.destroy_process_group()
 sys.stdout.flush()
+# Tear the process group down while the interpreter is whole. Left to the
+# interpreter's exit, a gloo worker thread may still hold the last
+# collective's work and drop its tensors during finalization; torch then
+# aborts the rank ("terminate called without an active exception", the
+# worker thread unwound inside ~AsyncWork), after its results were written.
+# Seen under load in 2 of 10 runs; the DDP module holds the group too, so it
+# goes first and the group's destruction joins the worker threads.
+del model, optimizer, x, loss, flag
+gc.collect()
+dist.destroy_process_group()
