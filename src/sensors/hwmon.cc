@@ -20,6 +20,7 @@
 
 #include "common/number.h"
 #include "common/text.h"
+#include "sensors/sysfs_value_sensor.h"
 
 namespace carbontracker {
 namespace {
@@ -153,50 +154,22 @@ std::string device_address(const std::string& dir) {
   return slash == std::string::npos ? target : target.substr(slash + 1);
 }
 
-class HwmonSensor : public Sensor {
+class HwmonSensor : public SysfsValueSensor<HwmonSensor> {
  public:
-  HwmonSensor(std::vector<SensorDevice> devices, std::vector<std::string> paths,
-              std::shared_ptr<const FileReader> files)
-      : devices_(std::move(devices)),
-        paths_(std::move(paths)),
-        lost_(devices_.size(), false),
-        files_(std::move(files)) {}
+  using SysfsValueSensor::SysfsValueSensor;
 
-  const std::vector<SensorDevice>& devices() const override { return devices_; }
-
-  void read(std::vector<Reading>& out) override {
-    if (out.size() != devices_.size()) out.resize(devices_.size());
-    for (size_t i = 0; i < devices_.size(); ++i) {
-      Reading& r = out[i];
-      if (lost_[i]) {
-        r.status = ReadStatus::kLost;
-        continue;
-      }
-      uint64_t value = 0;
-      int err = read_u64(*files_, paths_[i].c_str(), &value);
-      if (err == 0) {
-        r.status = ReadStatus::kOk;
-        if (devices_[i].kind == ReadingKind::kPower)
-          r.power_w = static_cast<double>(value) * kMicro;
-        else
-          r.counter = value;
-        r.message.clear();
-      } else if (err == ENOENT || err == ENODEV) {
-        lost_[i] = true;
-        r.status = ReadStatus::kLost;
-        r.message = fmt::format("{}: {}", paths_[i], std::strerror(err));
-      } else {
-        r.status = ReadStatus::kRetry;
-        r.message = fmt::format("{} ({}): {}", devices_[i].info.name, paths_[i], error_text(err));
-      }
-    }
+  void set_value(size_t i, uint64_t value, Reading& r) {
+    if (devices_[i].kind == ReadingKind::kPower)
+      r.power_w = static_cast<double>(value) * kMicro;
+    else
+      r.counter = value;
   }
-
- private:
-  std::vector<SensorDevice> devices_;
-  std::vector<std::string> paths_;
-  std::vector<bool> lost_;
-  std::shared_ptr<const FileReader> files_;
+  std::string lost_message(size_t i, int err) {
+    return fmt::format("{}: {}", paths_[i], std::strerror(err));
+  }
+  std::string failure_message(size_t i, int err) {
+    return fmt::format("{} ({}): {}", devices_[i].info.name, paths_[i], error_text(err));
+  }
 };
 
 // Collects devices and their files, then makes the probe's result.

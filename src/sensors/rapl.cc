@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/text.h"
+#include "sensors/sysfs_value_sensor.h"
 
 namespace carbontracker {
 namespace {
@@ -131,53 +132,27 @@ std::string permission_warning(const std::string& root, const std::vector<std::s
   return msg;
 }
 
-class RaplSensor : public Sensor {
+class RaplSensor : public SysfsValueSensor<RaplSensor> {
  public:
   RaplSensor(std::vector<SensorDevice> devices, std::vector<std::string> paths,
              std::vector<std::string> zone_ids, std::shared_ptr<const FileReader> files)
-      : devices_(std::move(devices)),
-        paths_(std::move(paths)),
-        zone_ids_(std::move(zone_ids)),
-        lost_(devices_.size(), false),
-        files_(std::move(files)) {}
+      : SysfsValueSensor(std::move(devices), std::move(paths), std::move(files)),
+        zone_ids_(std::move(zone_ids)) {}
 
-  const std::vector<SensorDevice>& devices() const override { return devices_; }
-
-  void read(std::vector<Reading>& out) override {
-    if (out.size() != devices_.size()) out.resize(devices_.size());
-    for (size_t i = 0; i < devices_.size(); ++i) {
-      Reading& r = out[i];
-      if (lost_[i]) {
-        r.status = ReadStatus::kLost;
-        continue;
-      }
-      uint64_t value = 0;
-      int err = read_u64(*files_, paths_[i].c_str(), &value);
-      if (err == 0) {
-        r.status = ReadStatus::kOk;
-        r.counter = value;
-        r.message.clear();
-      } else if (err == ENOENT || err == ENODEV) {
-        lost_[i] = true;
-        r.status = ReadStatus::kLost;
-        r.message = fmt::format("RAPL zone {} ({}) vanished: {}: {}; its energy until now is kept",
-                                zone_ids_[i], devices_[i].info.name, paths_[i], std::strerror(err));
-      } else {
-        r.status = ReadStatus::kRetry;
-        r.message = err < 0 ? fmt::format("RAPL zone {} ({}): no counter value in {}", zone_ids_[i],
-                                          devices_[i].info.name, paths_[i])
-                            : fmt::format("RAPL zone {} ({}): {}: {}", zone_ids_[i],
-                                          devices_[i].info.name, paths_[i], std::strerror(err));
-      }
-    }
+  void set_value(size_t, uint64_t value, Reading& r) { r.counter = value; }
+  std::string lost_message(size_t i, int err) {
+    return fmt::format("RAPL zone {} ({}) vanished: {}: {}; its energy until now is kept",
+                       zone_ids_[i], devices_[i].info.name, paths_[i], std::strerror(err));
+  }
+  std::string failure_message(size_t i, int err) {
+    return err < 0 ? fmt::format("RAPL zone {} ({}): no counter value in {}", zone_ids_[i],
+                                 devices_[i].info.name, paths_[i])
+                   : fmt::format("RAPL zone {} ({}): {}: {}", zone_ids_[i], devices_[i].info.name,
+                                 paths_[i], std::strerror(err));
   }
 
  private:
-  std::vector<SensorDevice> devices_;
-  std::vector<std::string> paths_;
   std::vector<std::string> zone_ids_;
-  std::vector<bool> lost_;
-  std::shared_ptr<const FileReader> files_;
 };
 
 }  // namespace
