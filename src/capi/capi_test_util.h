@@ -8,7 +8,8 @@
 
 namespace carbontracker::capi_test {
 
-// A NaN-tolerant reader of the library's JSON (NaN, Infinity).
+// Reads the JSON the library handed out (strict: a NaN in it throws; the tests
+// that expect one look at the text).
 inline nlohmann::json parse(const char* text) { return nlohmann::json::parse(text); }
 
 // Takes ownership of a string the library handed out.
