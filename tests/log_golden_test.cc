@@ -38,8 +38,9 @@ std::vector<std::string> lines_of(const fs::path& p) {
   return out;
 }
 
-// A golden line to a regex: <TS> a log time stamp, <NUM> a number, <VERSION>
-// a version, <ANY> anything; everything else literal.
+// A golden line to a regex: <TS> a log time stamp, <NUM> a number, <PM> an
+// interval in percent ("+-3.1" or "+24/-20"), <VERSION> a version, <ANY>
+// anything; everything else literal.
 std::regex golden_regex(const std::string& golden) {
   static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
   std::string re = std::regex_replace(golden, special, R"(\$&)");
@@ -48,6 +49,7 @@ std::regex golden_regex(const std::string& golden) {
       re.replace(pos, token.size(), with);
   };
   replace("<TS>", R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)");
+  replace("<PM>", R"((\+-<NUM>|\+<NUM>/-<NUM>))");
   replace("<NUM>", R"(-?\d+(\.\d+)?(e[-+]\d+)?)");
   replace("<VERSION>", R"(\d+\.\d+\.\d+)");
   replace("<ANY>", ".*");

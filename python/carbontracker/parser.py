@@ -142,12 +142,14 @@ def aggregate_uncertainty(log_dir):
     """The interval of aggregate_consumption's totals::
 
         {"energy (kWh)": float, "co2eq (g)": float, "runs": int,
-         "uncertainty": {"k": 2, "energy_kwh": {"u", "expanded", "terms"},
+         "uncertainty": {"k": 2, "energy_kwh": {"value", "minus", "plus", "u",
+                                                "expanded", "terms"},
                          "co2_g": {...}} | None,
          "runs_with_uncertainty": int, "sentence": str, "note": str}
 
-    "u" is the combined standard uncertainty and "expanded" the half-width
-    of the interval (k x u, about 95 % with k = 2); terms of one correlation
+    The interval (about 95 % with k = 2) is [value - minus, value + plus],
+    wider above than below for a product of uncertain factors; "u" is the
+    first-order combined standard uncertainty and "expanded" k x u. Terms of one correlation
     key (one PUE, one table intensity) add linearly across runs, the others
     in quadrature. "uncertainty" is None when no run's log has an interval
     (logs written before intervals existed); "note" then says how many runs

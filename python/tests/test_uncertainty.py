@@ -19,7 +19,12 @@ def test_parsed_runs_carry_their_blocks_interval():
     co2 = interval["co2_g"]
     assert math.isclose(co2["u"], math.sqrt(4**2 + 6**2 + 40**2 + 100**2))
     assert math.isclose(co2["expanded"], 2 * co2["u"])
-    assert {"source": "intensity: yearly average (DK)", "key": "intensity:table:DK:2023", "u": 100.0} in co2["terms"]
+    assert {"source": "intensity: yearly average (DK)", "key": "intensity:table:DK:2023", "u": 100.0,
+            "factor": 0.25} in co2["terms"]
+    # A product of uncertain factors: the interval reaches further up.
+    assert co2["value"] == 400.0
+    assert co2["plus"] > co2["minus"] > 0
+    assert math.isclose(co2["plus"] + co2["minus"], 2 * co2["expanded"], rel_tol=0.05)
     assert len(runs[0]["epoch_uncertainty"]) == 2
 
 
@@ -30,6 +35,8 @@ def test_aggregate_interval_keeps_shared_terms_correlated(capsys):
     # the sensors in quadrature.
     expected = math.sqrt(250**2 + 100**2 + 4**2 + 6**2 + 6**2 + 9**2)
     assert math.isclose(a["uncertainty"]["co2_g"]["u"], expected)
+    assert a["uncertainty"]["co2_g"]["value"] == 1000.0
+    assert a["uncertainty"]["co2_g"]["plus"] > a["uncertainty"]["co2_g"]["minus"]
     assert a["note"] == ""
     assert a["sentence"].startswith("With expanded uncertainties (k = 2, about 95 %), the energy is 5.0 +/- 1.0 kWh")
     parser.print_aggregate(str(SHARED))

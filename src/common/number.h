@@ -2,7 +2,8 @@
 //
 // The command-line program links no libm (one shared library fewer to load at
 // each start: system calls are dear on some hosts, BENCHMARKS.md), so the
-// few rounding functions it needs are here, exact for every double, and
+// few rounding functions it needs are here, exact for every double (and
+// sqrt, exp and log within an ulp or a few), and
 // decimal text is read with the C locale whatever the process's locale is:
 // parse_number and parse_integer are the one way text becomes a number.
 #pragma once
@@ -85,6 +86,16 @@ inline double sqrt_nonneg(double x) {
 
 // sqrt(a^2 + b^2) for the figures' magnitudes (no overflow guard), without libm.
 inline double hypot_simple(double a, double b) { return sqrt_nonneg(a * a + b * b); }
+
+// e^x within a few ulps, without libm (0 below -745, infinity above
+// 709.78, NaN for NaN): x = n ln 2 + r with |r| <= ln 2 / 2, e^r from its
+// Taylor series, 2^n from the exponent bits.
+double exp_simple(double x);
+
+// The natural logarithm of x within a few ulps, without libm (NaN for x < 0
+// or NaN, -infinity for 0, infinity for infinity): x = m 2^e with m near
+// 1, ln m from the series of 2 atanh((m - 1) / (m + 1)).
+double log_simple(double x);
 
 // floor(log10(x)) for a finite x > 0: the k with 10^k <= x < 10^(k+1)
 // (10^k as pow10_int gives it). 0 for x <= 0 or not finite.

@@ -30,6 +30,33 @@ TEST(Number, SqrtNonnegIsStdSqrtWithinOneUlp) {
   EXPECT_DOUBLE_EQ(hypot_simple(3, 4), 5);
 }
 
+TEST(Number, ExpAndLogAreLibmsWithinAFewUlps) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double x = -740; x < 709; x += 0.7371) {
+    double want = std::exp(x);
+    EXPECT_NEAR(exp_simple(x), want, want * 1e-15) << x;
+  }
+  for (double x : {-1e-12, 0.0, 1e-300, 0.5, 1.0, 2.0, -0.3465, 0.3466, 709.7}) {
+    double want = std::exp(x);
+    EXPECT_NEAR(exp_simple(x), want, want * 1e-15) << x;
+  }
+  EXPECT_EQ(exp_simple(710), inf);
+  EXPECT_EQ(exp_simple(-746), 0);
+  EXPECT_TRUE(std::isnan(exp_simple(std::numeric_limits<double>::quiet_NaN())));
+  for (double x = 1e-310; x < 1e308; x *= 3.7) {
+    double want = std::log(x);
+    EXPECT_NEAR(log_simple(x), want, std::fabs(want) * 1e-15 + 1e-16) << x;
+  }
+  for (double x : {0.7071, 0.99999999, 1.0, 1.0000001, 1.41421, 1.41422, 2.0, 10.0}) {
+    double want = std::log(x);
+    EXPECT_NEAR(log_simple(x), want, std::fabs(want) * 1e-15 + 1e-17) << x;
+  }
+  EXPECT_EQ(log_simple(1.0), 0.0);
+  EXPECT_EQ(log_simple(0.0), -inf);
+  EXPECT_EQ(log_simple(inf), inf);
+  EXPECT_TRUE(std::isnan(log_simple(-1.0)));
+}
+
 TEST(Number, FloorIsStdFloorForEveryKindOfDouble) {
   const double inf = std::numeric_limits<double>::infinity();
   for (double x : {0.0,

@@ -1,7 +1,10 @@
 #include "logs/log_uncertainty.h"
 
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
+
+#include "model/uncertainty_json.h"
 
 namespace carbontracker::parser {
 namespace {
@@ -12,6 +15,14 @@ std::optional<double> finite_u(const nlohmann::json& j) {
   double u = it->get<double>();
   if (!std::isfinite(u) || u < 0) return std::nullopt;
   return u;
+}
+
+// A finite number in [lo, hi], else 0.
+double bounded_member(const nlohmann::json& j, const char* key, double lo, double hi) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return 0;
+  double v = it->get<double>();
+  return std::isfinite(v) && v >= lo && v <= hi ? v : 0;
 }
 
 std::string string_member(const nlohmann::json& j, const char* key) {
@@ -25,12 +36,15 @@ std::optional<FigureUncertainty> read_figure(const nlohmann::json& parent, const
   if (it == parent.end() || !it->is_object()) return std::nullopt;
   FigureUncertainty f;
   f.k = k;
+  f.value = bounded_member(*it, "value", 0, std::numeric_limits<double>::max());
   if (auto terms = it->find("terms"); terms != it->end() && terms->is_array()) {
     for (const nlohmann::json& t : *terms) {
       if (!t.is_object()) continue;
       std::optional<double> u = finite_u(t);
       if (!u) continue;
-      f.terms.push_back({string_member(t, "source"), string_member(t, "key"), *u});
+      // A factor's relative uncertainty; one above 10 (1,000 %) is not ours.
+      f.terms.push_back({string_member(t, "source"), string_member(t, "key"), *u,
+                         bounded_member(t, "factor", 0, 10)});
     }
   }
   if (f.terms.empty()) {
@@ -39,13 +53,6 @@ std::optional<FigureUncertainty> read_figure(const nlohmann::json& parent, const
     f.terms.push_back({"combined (no terms recorded)", "", *u});
   }
   return f;
-}
-
-nlohmann::json figure_json(const FigureUncertainty& f) {
-  nlohmann::json terms = nlohmann::json::array();
-  for (const UncertaintyTerm& t : f.terms)
-    terms.push_back({{"source", t.source}, {"key", t.key}, {"u", t.u}});
-  return {{"u", f.standard()}, {"expanded", f.expanded()}, {"terms", std::move(terms)}};
 }
 
 }  // namespace
@@ -67,9 +74,7 @@ std::optional<Uncertainty> read_uncertainty(const nlohmann::json& j) {
 }
 
 nlohmann::json uncertainty_to_json(const Uncertainty& u) {
-  return {{"k", u.energy_kwh.k},
-          {"energy_kwh", figure_json(u.energy_kwh)},
-          {"co2_g", figure_json(u.co2_g)}};
+  return uncertainty_json<nlohmann::json>(u);
 }
 
 }  // namespace carbontracker::parser

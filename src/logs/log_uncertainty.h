@@ -1,13 +1,15 @@
 // The "uncertainty" member of the consumption blocks in our JSONL log and
 // --json file (schema 3, doc/jsonl-format.md):
 //
-//   {"k": 2, "energy_kwh": {"u": U, "terms": [{"source", "key", "u"}, ...]},
-//            "co2_g":      {"u": U, "terms": [...]}}
+//   {"k": 2, "energy_kwh": {"u": u, "expanded": U, "value": y, "minus": U-,
+//                           "plus": U+, "terms": [{"source", "key", "u"[, "factor"]}, ...]},
+//            "co2_g":      {...}}
 //
-// "u" is the combined standard uncertainty; the terms are what it is made
-// of. Readers take the terms as the truth (the combination is recomputed
-// from them, so a sum over runs can keep same-key terms correlated); a
-// figure with "u" but no terms reads as one independent term of that size.
+// "u" is the first-order combined standard uncertainty, [y - U-, y + U+]
+// the interval; the terms are what it is made of ("factor": the relative
+// uncertainty of a factor of the figure, intensity or PUE). Readers take the terms as the truth
+// (the combination is recomputed from them, so a sum over runs can keep same-key terms correlated);
+// a figure with "u" but no terms reads as one independent term of that size.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -22,8 +24,7 @@ namespace carbontracker::parser {
 std::optional<Uncertainty> read_uncertainty(const nlohmann::json& j);
 
 // The same object, for the parser's JSON output (--parse --format json and
-// the Python results). "expanded" (k*u) is added to each figure for readers
-// who want the interval without the arithmetic.
+// the Python results), with the interval recomputed from the terms.
 nlohmann::json uncertainty_to_json(const Uncertainty& u);
 
 }  // namespace carbontracker::parser

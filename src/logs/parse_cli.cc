@@ -11,6 +11,7 @@
 
 #include "carbontracker/error.h"
 #include "common/number.h"
+#include "model/uncertainty_text.h"
 
 namespace carbontracker {
 namespace parser {
@@ -130,17 +131,15 @@ namespace {
 
 using parser::Aggregate;
 
-// "5 kWh, 1000 g CO2eq (2 runs)", with "+/- U kWh (95 %)" after each figure
-// when the runs have intervals (k = 2).
+// "5 kWh, 1000 g CO2eq (2 runs)", with "+/- U kWh (95 %)" (or "+U+/-U-"
+// when the sides differ) after each figure when the runs have intervals.
 std::string figures(const Aggregate& a) {
   std::string energy = fmt::format("{} kWh", a.energy_kwh);
   std::string co2 = fmt::format("{} g CO2eq", a.co2eq_g);
   if (a.uncertainty) {
     auto interval = [](const FigureUncertainty& f, const char* unit) {
       std::string level = f.k == 2 ? "95 %" : fmt::format("k = {:g}", f.k);
-      double u = f.expanded();
-      int decimals = u > 0 ? std::clamp(1 - floor_log10(u), 0, 12) : 0;
-      return fmt::format(" +/- {:.{}f} {} ({})", u, decimals, unit, level);
+      return fmt::format(" {} {} ({})", interval_sides(f.value, f.interval()), unit, level);
     };
     energy += interval(a.uncertainty->energy_kwh, "kWh");
     co2 += interval(a.uncertainty->co2_g, "g");

@@ -6,24 +6,10 @@
 
 #include "carbontracker/parser.h"
 #include "common/number.h"
+#include "model/uncertainty_text.h"
 
 namespace carbontracker::parser {
 namespace {
-
-// `value` +/- `u` with u to two significant digits and the value to the
-// same decimal place: "4.49 +/- 0.14".
-std::string plus_minus(double value, double u) {
-  if (!(u > 0) || !std::isfinite(u)) return fmt::format("{:.3g} +/- 0", value);
-  int decimals = std::clamp(1 - floor_log10(u), 0, 12);
-  return fmt::format("{:.{}f} +/- {:.{}f}", value, decimals, u, decimals);
-}
-
-std::string percent(double relative) {
-  double pct = relative * 100;
-  if (pct >= 10) return fmt::format("{:.0f}", pct);
-  if (pct >= 1) return fmt::format("{:.1f}", pct);
-  return fmt::format("{:.2g}", pct);
-}
 
 std::string dominant_source(const FigureUncertainty& f) {
   const UncertaintyTerm* t = f.dominant();
@@ -47,12 +33,12 @@ std::string uncertainty_sentence(const Aggregate& total) {
   double k = u.energy_kwh.k;
   std::string coverage = k == 2 ? "k = 2, about 95 %" : fmt::format("k = {:g}", k);
   std::string s = fmt::format(
-      "With expanded uncertainties ({}), the energy is {} kWh (+/-{} %) and the CO2eq {} kg "
-      "(+/-{} %); the largest contributions are {} for the energy and {} for the CO2eq",
-      coverage, plus_minus(total.energy_kwh, u.energy_kwh.expanded()),
-      percent(u.energy_kwh.relative(total.energy_kwh)),
-      plus_minus(total.co2eq_g / 1000.0, u.co2_g.expanded() / 1000.0),
-      percent(u.co2_g.relative(total.co2eq_g)), dominant_source(u.energy_kwh),
+      "With expanded uncertainties ({}), the energy is {} kWh ({} %) and the CO2eq {} kg "
+      "({} %); the largest contributions are {} for the energy and {} for the CO2eq",
+      coverage, value_with_interval(total.energy_kwh, u.energy_kwh.interval()),
+      relative_interval(u.energy_kwh.interval(), total.energy_kwh, "+/-"),
+      value_with_interval(total.co2eq_g, u.co2_g.interval(), 1000.0),
+      relative_interval(u.co2_g.interval(), total.co2eq_g, "+/-"), dominant_source(u.energy_kwh),
       dominant_source(u.co2_g));
   int without = total.runs - total.runs_with_uncertainty;
   if (without > 0)

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <utility>
 
 #include "carbontracker/parser.h"
 #include "logs/log_text.h"
@@ -71,8 +73,9 @@ TEST(ParseUncertainty, SharedTermsAddLinearlyOverRuns) {
 
 // The sum of both runs' CO2eq drawn from the inputs' distributions: one
 // PUE factor and one table intensity shared by both runs, each run's two
-// sensors independent. Returns the half-width of the central 95 % interval.
-double monte_carlo_co2_half_width() {
+// sensors independent. Returns the ends of the central 95.45 % interval
+// (the probability of k = 2).
+std::pair<double, double> monte_carlo_co2_interval() {
   std::mt19937_64 rng(19);
   std::normal_distribution<double> unit(0.0, 1.0);
   const double energy[2] = {2.0, 3.0};  // kWh with PUE
@@ -90,17 +93,33 @@ double monte_carlo_co2_half_width() {
     }
   }
   std::sort(totals.begin(), totals.end());
-  double lo = totals[static_cast<size_t>(0.025 * kTrials)];
-  double hi = totals[static_cast<size_t>(0.975 * kTrials)];
-  return (hi - lo) / 2;
+  return {totals[static_cast<size_t>(0.02275 * kTrials)],
+          totals[static_cast<size_t>(0.97725 * kTrials)]};
+}
+
+// Both ends of the interval of `f` within 5 % of the Monte Carlo width.
+void expect_monte_carlo_ends(const FigureUncertainty& f) {
+  auto [lo, hi] = monte_carlo_co2_interval();
+  ExpandedInterval i = f.interval();
+  EXPECT_NEAR(f.value - i.minus, lo, 0.05 * (hi - lo));
+  EXPECT_NEAR(f.value + i.plus, hi, 0.05 * (hi - lo));
+  EXPECT_GT(i.plus, i.minus);  // a product of uncertain factors reaches further up
+  std::printf(
+      "two runs, one table intensity: ends off by %.2f %% and %.2f %% of the width "
+      "(first-order -+U: %.2f %% and %.2f %%)\n",
+      100 * std::fabs(f.value - i.minus - lo) / (hi - lo),
+      100 * std::fabs(f.value + i.plus - hi) / (hi - lo),
+      100 * std::fabs(f.value - f.expanded() - lo) / (hi - lo),
+      100 * std::fabs(f.value + f.expanded() - hi) / (hi - lo));
 }
 
 TEST(ParseUncertainty, AggregateMatchesMonteCarloWithSharedIntensity) {
   Aggregate a = aggregate_consumption(schema3_dir("shared_table"));
   ASSERT_TRUE(a.uncertainty);
-  double analytic = a.uncertainty->co2_g.expanded();
-  double mc = monte_carlo_co2_half_width();
-  EXPECT_NEAR(analytic, mc, 0.05 * mc) << "analytic " << analytic << " g, Monte Carlo " << mc;
+  EXPECT_DOUBLE_EQ(a.uncertainty->co2_g.value, 1000);
+  expect_monte_carlo_ends(a.uncertainty->co2_g);
+  auto [lo, hi] = monte_carlo_co2_interval();
+  double mc = (hi - lo) / 2;
   // Treating the shared terms as independent would be far off.
   FigureUncertainty independent;
   for (const LogResult& r : parse_all_logs(schema3_dir("shared_table")))
@@ -118,8 +137,7 @@ TEST(ParseUncertainty, ByJobSumsNodesWithSharedTerms) {
   EXPECT_EQ(groups[0].key, "42");
   ASSERT_EQ(groups[0].parts.size(), 2u);
   ASSERT_TRUE(groups[0].total.uncertainty);
-  EXPECT_NEAR(groups[0].total.uncertainty->co2_g.expanded(), monte_carlo_co2_half_width(),
-              0.05 * monte_carlo_co2_half_width());
+  expect_monte_carlo_ends(groups[0].total.uncertainty->co2_g);
   ASSERT_TRUE(groups[0].parts[1].second.uncertainty);
   EXPECT_NEAR(groups[0].parts[1].second.uncertainty->co2_g.standard(),
               std::sqrt(36.0 + 81 + 3600 + 22500), 1e-9);
@@ -128,10 +146,12 @@ TEST(ParseUncertainty, ByJobSumsNodesWithSharedTerms) {
 TEST(ParseUncertainty, SentenceFollowsTheOriginalOne) {
   Aggregate a = aggregate_consumption(schema3_dir("shared_table"));
   std::string s = uncertainty_sentence(a);
-  // 2 * sqrt(0.5^2 + 0.036^2 + 0.054^2) = 1.0 kWh of 5; CO2eq 2 * 269.6 g of 1000.
+  // 2 * sqrt(0.5^2 + 0.036^2 + 0.054^2) = 1.0 kWh of 5; CO2eq 2 * 269.6 g
+  // of 1000 to first order, skewed by the product of intensity and PUE.
   EXPECT_EQ(s,
             "With expanded uncertainties (k = 2, about 95 %), the energy is 5.0 +/- 1.0 kWh "
-            "(+/-20 %) and the CO2eq 1.00 +/- 0.54 kg (+/-54 %); the largest contributions are "
+            "(+/-20 %) and the CO2eq 1.00 +0.57/-0.52 kg (+57/-52 %); the largest contributions "
+            "are "
             "PUE: default 1.58 for the energy and intensity: yearly average (DK) for the CO2eq.");
   std::ostringstream out, err;
   print_aggregate(schema3_dir("shared_table"), &out, &err);
@@ -154,6 +174,29 @@ TEST(ParseUncertainty, OlderLogsParseAsBeforeAndSayTheyHaveNoInterval) {
     EXPECT_FALSE(j[0]["actual"].is_object() && j[0]["actual"].contains("uncertainty"));
     EXPECT_TRUE(to_json(a)["uncertainty"].is_null());
   }
+}
+
+TEST(ParseUncertainty, SchemaThreeLogsWithoutFactorsReadSymmetric) {
+  // mixed/nodeA is shared_table/nodeA as written before "value" and
+  // "factor": the same terms, a symmetric interval.
+  std::vector<LogResult> old = parse_all_logs(schema3_dir("mixed"));
+  std::vector<LogResult> now = parse_all_logs(schema3_dir("shared_table"));
+  ASSERT_TRUE(old[0].actual && old[0].actual->uncertainty);
+  const FigureUncertainty& o = old[0].actual->uncertainty->co2_g;
+  const FigureUncertainty& n = now[0].actual->uncertainty->co2_g;
+  EXPECT_DOUBLE_EQ(o.standard(), n.standard());
+  EXPECT_DOUBLE_EQ(o.interval().plus, o.expanded());
+  EXPECT_DOUBLE_EQ(o.interval().minus, o.expanded());
+  EXPECT_GT(n.interval().plus, n.interval().minus);
+  // Out-of-range members count as absent.
+  std::optional<Uncertainty> odd = read_uncertainty(nlohmann::json::parse(
+      R"({"k":2,"co2_g":{"value":-5,"terms":[{"source":"i","key":"intensity:x","u":10,"factor":1e9},
+          {"source":"p","key":"pue:default","u":5,"factor":"x"}]}})"));
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->co2_g.value, 0);
+  EXPECT_EQ(odd->co2_g.terms[0].factor, 0);
+  EXPECT_EQ(odd->co2_g.terms[1].factor, 0);
+  EXPECT_DOUBLE_EQ(odd->co2_g.interval().plus, odd->co2_g.expanded());
 }
 
 TEST(ParseUncertainty, MixedRunsSayHowManyHaveNone) {
@@ -214,7 +257,7 @@ TEST(ParseUncertainty, ParseCommandPrintsBothSentencesAndTheJobIntervals) {
   std::ostringstream tout, terr;
   ASSERT_EQ(run_parse_command({schema3_dir("shared_table"), "--by", "job"}, tout, terr), 0);
   EXPECT_NE(
-      tout.str().find("Job 42: 5 kWh +/- 1.0 kWh (95 %), 1000 g CO2eq +/- 539 g (95 %) (2 runs)"),
+      tout.str().find("Job 42: 5 kWh +/- 1.0 kWh (95 %), 1000 g CO2eq +567/-515 g (95 %) (2 runs)"),
       std::string::npos)
       << tout.str();
 }

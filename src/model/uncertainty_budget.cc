@@ -17,8 +17,10 @@ namespace {
 
 constexpr double kJoulesPerKwh = 3.6e6;
 
-void add(FigureUncertainty& f, std::string source, std::string key, double u) {
-  if (u > 0 && std::isfinite(u)) f.terms.push_back({std::move(source), std::move(key), u});
+// factor: the relative uncertainty of a factor of the figure (intensity,
+// PUE), 0 for the other terms (UncertaintyTerm::factor).
+void add(FigureUncertainty& f, std::string source, std::string key, double u, double factor = 0) {
+  if (u > 0 && std::isfinite(u)) f.terms.push_back({std::move(source), std::move(key), u, factor});
 }
 
 bool counter_class(const std::string& cls) {
@@ -60,14 +62,17 @@ Uncertainty UncertaintyBudget::window(const std::vector<DeviceFigure>& devices,
     add(u.energy_kwh, sampling, "", sqrt_nonneg(std::max(0.0, f.sampling_var_j2)) * to_kwh);
     add(u.co2_g, sampling, "", sqrt_nonneg(std::max(0.0, f.sampling_var_co2_g2)) * pue_);
   }
+  u.energy_kwh.value = energy_j * to_kwh;
+  u.co2_g.value = co2_g * pue_;
   const UncertaintyClass& ci = table_.get(intensity.cls);
   add(u.co2_g, ci.label + " (" + intensity.detail + ")", intensity.key,
-      ci.relative_u * std::fabs(co2_g) * pue_);
+      ci.relative_u * std::fabs(co2_g) * pue_, ci.relative_u);
   if (!pue_given_) {
     const UncertaintyClass& p = table_.get("pue:default");
     std::string source = p.label + " (" + p.reference + ")";
-    add(u.energy_kwh, source, "pue:default", p.relative_u * std::fabs(energy_j) * to_kwh);
-    add(u.co2_g, source, "pue:default", p.relative_u * std::fabs(co2_g) * pue_);
+    add(u.energy_kwh, source, "pue:default", p.relative_u * std::fabs(energy_j) * to_kwh,
+        p.relative_u);
+    add(u.co2_g, source, "pue:default", p.relative_u * std::fabs(co2_g) * pue_, p.relative_u);
   }
   return u;
 }
@@ -119,9 +124,10 @@ std::optional<Uncertainty> UncertaintyBudget::prediction(const std::vector<Epoch
   u.co2_g = sum_uncertainty(co2);
   FigureUncertainty rest_co2 = scaled(measured_energy, rest / k * remaining_g_per_kwh);
   u.co2_g.terms.insert(u.co2_g.terms.end(), rest_co2.terms.begin(), rest_co2.terms.end());
+  u.co2_g.value += rest_co2.value;
   const UncertaintyClass& ci = table_.get(remaining.cls);
   add(u.co2_g, ci.label + " (" + remaining.detail + ")", remaining.key,
-      ci.relative_u * rest * mean_kwh * remaining_g_per_kwh);
+      ci.relative_u * rest * mean_kwh * remaining_g_per_kwh, ci.relative_u);
 
   // Epoch-to-epoch spread: the rest epochs' sum against rest x the mean, a
   // prediction interval (Student's t with k - 1 degrees of freedom, given
@@ -205,6 +211,7 @@ FigureUncertainty compact(const FigureUncertainty& figure) {
   merged.k = figure.k;
   FigureUncertainty out;
   out.k = figure.k;
+  out.value = figure.value;
   std::map<std::string, size_t> at;
   for (const UncertaintyTerm& t : merged.terms) {
     if (!t.key.empty()) {

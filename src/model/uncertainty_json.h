@@ -1,8 +1,11 @@
 // The "uncertainty" member of a consumption block in the --json record and
 // the JSONL log (schema 3; doc/json-format.md, doc/jsonl-format.md):
-//   {"k": 2, "energy_kwh": {"u": U, "terms": [{"source", "key", "u"}, ...]},
-//    "co2_g": {"u": U, "terms": [...]}}
-// "u" is the combined standard uncertainty (expanded = k x u).
+//   {"k": 2, "energy_kwh": {"u": u, "expanded": U, "value": y, "minus": U-,
+//    "plus": U+, "terms": [{"source", "key", "u"[, "factor"]}, ...]},
+//    "co2_g": {...}}
+// "u" is the first-order combined standard uncertainty (expanded = k x u);
+// the interval is [value - minus, value + plus] (FigureUncertainty::
+// interval); "factor" marks the terms of a factor (intensity, PUE).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -18,9 +21,14 @@ template <typename J>
 J uncertainty_json(const Uncertainty& u) {
   auto figure = [](const FigureUncertainty& f) {
     J terms = J::array();
-    for (const UncertaintyTerm& t : f.terms)
-      terms.push_back(J{{"source", t.source}, {"key", t.key}, {"u", t.u}});
-    return J{{"u", f.standard()}, {"terms", terms}};
+    for (const UncertaintyTerm& t : f.terms) {
+      J term{{"source", t.source}, {"key", t.key}, {"u", t.u}};
+      if (t.factor > 0) term["factor"] = t.factor;
+      terms.push_back(std::move(term));
+    }
+    ExpandedInterval i = f.interval();
+    return J{{"u", f.standard()}, {"expanded", f.expanded()}, {"value", f.value},
+             {"minus", i.minus},  {"plus", i.plus},           {"terms", terms}};
   };
   // k as an integer when it is one ("k": 2).
   const double k = u.energy_kwh.k;
@@ -38,6 +46,8 @@ std::optional<Uncertainty> uncertainty_from_json(const J& j) {
     if (it == j.end() || !it->is_object()) return false;
     auto k = j.find("k");
     out->k = k != j.end() && k->is_number() ? k->template get<double>() : 2.0;
+    if (auto v = it->find("value"); v != it->end() && v->is_number())
+      out->value = v->template get<double>();
     auto terms = it->find("terms");
     if (terms == it->end() || !terms->is_array()) return true;
     for (const auto& t : *terms) {
@@ -50,6 +60,8 @@ std::optional<Uncertainty> uncertainty_from_json(const J& j) {
       if (auto s = t.find("key"); s != t.end() && s->is_string())
         term.key = s->template get<std::string>();
       term.u = u->template get<double>();
+      if (auto f = t.find("factor"); f != t.end() && f->is_number())
+        term.factor = f->template get<double>();
       out->terms.push_back(std::move(term));
     }
     return true;

@@ -9,6 +9,7 @@ namespace carbontracker {
 
 void add_uncertainty(FigureUncertainty& total, const FigureUncertainty& add) {
   if (total.terms.empty()) total.k = add.k;
+  total.value += add.value;
   for (const UncertaintyTerm& t : add.terms) {
     auto it = std::find_if(total.terms.begin(), total.terms.end(), [&](const UncertaintyTerm& o) {
       return t.key.empty() ? o.key.empty() && o.source == t.source : o.key == t.key;

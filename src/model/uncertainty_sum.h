@@ -10,7 +10,7 @@ namespace carbontracker {
 // the others in quadrature), but keeps one term per key and one per source
 // of unkeyed terms (their u combined in quadrature), so the sum of 10,000
 // figures stays a short list with the same combined uncertainty. The
-// coverage factor is the first added figure's.
+// coverage factor is the first added figure's; the values add.
 void add_uncertainty(FigureUncertainty& total, const FigureUncertainty& add);
 
 }  // namespace carbontracker

@@ -9,6 +9,7 @@
 #include "common/format.h"
 #include "common/number.h"
 #include "model/uncertainty_budget.h"
+#include "model/uncertainty_text.h"
 
 namespace carbontracker {
 
@@ -121,25 +122,12 @@ std::string python_list(const std::vector<double>& values) {
   return out + "]";
 }
 
-namespace {
-
-// "3.1", "22", "0.45": two significant figures of a fraction in percent.
-std::string percent(double fraction) {
-  double p = fraction * 100;
-  if (p >= 9.95) return fmt::format("{:.0f}", p);
-  if (p >= 0.995) return fmt::format("{:.1f}", p);
-  if (p <= 0) return "0";
-  return fmt::format("{:.2f}", p);
-}
-
-}  // namespace
-
 std::string uncertainty_line(const Consumption& c) {
   if (!c.uncertainty) return "";
   const Uncertainty& u = *c.uncertainty;
-  std::string line =
-      fmt::format("Uncertainty (95 %): energy +-{} %, CO2eq +-{} %",
-                  percent(u.energy_kwh.relative(c.energy_kwh)), percent(u.co2_g.relative(c.co2_g)));
+  std::string line = fmt::format("Uncertainty (95 %): energy {} %, CO2eq {} %",
+                                 relative_interval(u.energy_kwh.interval(), c.energy_kwh),
+                                 relative_interval(u.co2_g.interval(), c.co2_g));
   const UncertaintyTerm* top = u.co2_g.dominant();
   if (!top) top = u.energy_kwh.dominant();
   if (top) line += " (" + short_source(top->source) + ")";

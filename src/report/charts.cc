@@ -11,6 +11,12 @@
 namespace carbontracker::report {
 namespace {
 
+// An epoch's interval in the chart's unit; NaN sides when it has none.
+ExpandedInterval scaled_interval(const std::optional<ExpandedInterval>& i, double div) {
+  if (!i) return {NAN, NAN};
+  return {i->minus / div, i->plus / div};
+}
+
 constexpr double kJoulesPerKwh = 3.6e6;
 
 struct Rgb {
@@ -215,9 +221,9 @@ std::vector<Chart> run_charts(const RunReport& run) {
       ch.series.push_back(std::move(s));
     }
     if (std::any_of(run.epochs.begin(), run.epochs.end(),
-                    [](const EpochRow& e) { return e.energy_expanded_j.has_value(); })) {
+                    [](const EpochRow& e) { return e.energy_interval_j.has_value(); })) {
       for (const EpochRow& e : run.epochs)
-        ch.error.push_back(e.energy_expanded_j.value_or(NAN) / ediv);
+        ch.error.push_back(scaled_interval(e.energy_interval_j, ediv));
       ch.error_label = "95 % interval";
     }
     charts.push_back(std::move(ch));
@@ -243,9 +249,9 @@ std::vector<Chart> run_charts(const RunReport& run) {
       }
       co2.series.push_back(std::move(bars));
       if (std::any_of(run.epochs.begin(), run.epochs.end(),
-                      [](const EpochRow& e) { return e.co2_expanded_g.has_value(); })) {
+                      [](const EpochRow& e) { return e.co2_interval_g.has_value(); })) {
         for (const EpochRow& e : run.epochs)
-          co2.error.push_back(e.co2_expanded_g.value_or(NAN) / gdiv);
+          co2.error.push_back(scaled_interval(e.co2_interval_g, gdiv));
         co2.error_label = "95 % interval";
       }
       charts.push_back(std::move(co2));
@@ -285,7 +291,7 @@ void draw_chart(const CairoApi& c, cairo_t* cr, const Chart& chart, double x, do
         top = std::max(top, v);
     }
     if (chart.kind == Chart::Kind::kStackedBars) top = stack;
-    if (i < chart.error.size() && std::isfinite(chart.error[i])) top += chart.error[i];
+    if (i < chart.error.size() && std::isfinite(chart.error[i].plus)) top += chart.error[i].plus;
     ymax = std::max(ymax, top);
     if (i < chart.line.y.size() && std::isfinite(chart.line.y[i]))
       y2max = std::max(y2max, chart.line.y[i]);
@@ -374,9 +380,10 @@ void draw_chart(const CairoApi& c, cairo_t* cr, const Chart& chart, double x, do
                  py(base) - py(base + v));
         base += v;
       }
-      if (i < chart.error.size() && std::isfinite(chart.error[i]) && chart.error[i] > 0)
-        error_bar(c, cr, px(chart.x[i]), py(std::max(base - chart.error[i], 0.0)),
-                  py(base + chart.error[i]), std::min(bar_w / 3, 10.0));
+      if (i < chart.error.size() && std::isfinite(chart.error[i].plus) &&
+          std::isfinite(chart.error[i].minus) && chart.error[i].plus > 0)
+        error_bar(c, cr, px(chart.x[i]), py(std::max(base - chart.error[i].minus, 0.0)),
+                  py(base + chart.error[i].plus), std::min(bar_w / 3, 10.0));
     }
     if (right_axis) {
       c.cairo_set_line_width(cr, 1.4);

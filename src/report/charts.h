@@ -28,10 +28,10 @@ struct Chart {
   std::vector<double> x;
   std::vector<Series> series;
   Series line;  // kBarsAndLine: drawn against the right axis
-  // Bar charts: per x, the half-width of the interval drawn as an error bar
-  // on the top of the bar (the stack); empty, 0 or NaN: none. In the units
-  // of y.
-  std::vector<double> error;
+  // Bar charts: per x, the interval drawn as an error bar on the top of the
+  // bar (the stack), reaching error[i].minus below and error[i].plus above
+  // it; empty, 0 or NaN: none. In the units of y.
+  std::vector<ExpandedInterval> error;
   std::string error_label;  // legend entry of the error bars, e.g. "95 % interval"
 };
 

@@ -44,12 +44,26 @@ namespace {
 
 constexpr double kJoulesPerKwh = 3.6e6;
 
-// "+/- 0.0123 (3.1 %)": an expanded uncertainty and its share of `value`.
+// "+/- 0.0123 (3.1 %)": an expanded interval and its share of `value`;
+// "+0.0130/-0.0110 (+13.0/-11.0 %)" when its two sides differ.
 std::string interval(const FigureUncertainty& f, double value, int decimals) {
-  std::string out = "+/- " + format_fixed(f.expanded(), decimals);
-  if (value != 0 && std::isfinite(value))
-    out += " (" + format_fixed(100 * f.relative(value), 1) + " %)";
+  ExpandedInterval i = f.interval();
+  std::string plus = format_fixed(i.plus, decimals), minus = format_fixed(i.minus, decimals);
+  bool one = plus == minus;
+  std::string out = one ? "+/- " + plus : "+" + plus + "/-" + minus;
+  if (value != 0 && std::isfinite(value)) {
+    std::string p = format_fixed(100 * i.plus / std::fabs(value), 1);
+    std::string m = format_fixed(100 * i.minus / std::fabs(value), 1);
+    out += " (" + (one || p == m ? p : "+" + p + "/-" + m) + " %)";
+  }
   return out;
+}
+
+// An epoch's interval in a table cell: "12.3" or "+13.0/-11.0" (grams, joules).
+std::string sides(const std::optional<ExpandedInterval>& i, std::string (*number)(double)) {
+  if (!i) return "-";
+  std::string plus = number(i->plus), minus = number(i->minus);
+  return plus == minus ? plus : "+" + plus + "/-" + minus;
 }
 
 std::string coverage(double k) {
@@ -243,7 +257,7 @@ void run_section(Doc& doc, const RunReport& run, size_t run_index, bool several)
     for (const std::string& c : run.components) header.push_back(c + " (J)");
     header.push_back("CO2eq (g)");
     bool intervals = std::any_of(run.epochs.begin(), run.epochs.end(),
-                                 [](const EpochRow& e) { return e.energy_expanded_j.has_value(); });
+                                 [](const EpochRow& e) { return e.energy_interval_j.has_value(); });
     if (intervals) header.insert(header.end(), {"energy +/- (J, 95 %)", "CO2eq +/- (g, 95 %)"});
     std::vector<std::vector<std::string>> rows = {header};
     for (const EpochRow& e : run.epochs) {
@@ -252,8 +266,8 @@ void run_section(Doc& doc, const RunReport& run, size_t run_index, bool several)
       for (double v : e.energy_j) r.push_back(joules(v));
       r.push_back(e.co2_g ? grams(*e.co2_g) : "unknown");
       if (intervals) {
-        r.push_back(e.energy_expanded_j ? joules(*e.energy_expanded_j) : "-");
-        r.push_back(e.co2_expanded_g ? grams(*e.co2_expanded_g) : "-");
+        r.push_back(sides(e.energy_interval_j, joules));
+        r.push_back(sides(e.co2_interval_g, grams));
       }
       rows.push_back(std::move(r));
     }

@@ -80,9 +80,10 @@ std::string join_unique(const std::vector<std::string>& items) {
 }
 
 // The figure's interval without its PUE terms (key "pue:..."): what is
-// left once the PUE factor is taken out of a figure.
+// left once the PUE factor is taken out of a figure (still scaled by the
+// PUE, like its value).
 FigureUncertainty without_pue(const FigureUncertainty& f) {
-  FigureUncertainty out{f.k, {}};
+  FigureUncertainty out{f.k, {}, f.value};
   for (const UncertaintyTerm& t : f.terms)
     if (t.key.rfind("pue:", 0) != 0) out.terms.push_back(t);
   return out;
@@ -205,8 +206,13 @@ void read_jsonl(const std::string& path, RunReport& run) {
       if (auto u = j.find("uncertainty"); u != j.end()) {
         if (std::optional<Uncertainty> interval = parser::read_uncertainty(*u)) {
           double pue = run.pue.value_or(1.0) > 0 ? run.pue.value_or(1.0) : 1.0;
-          e.energy_expanded_j = without_pue(interval->energy_kwh).expanded() / pue * kJoulesPerKwh;
-          if (e.co2_g) e.co2_expanded_g = without_pue(interval->co2_g).expanded() / pue;
+          ExpandedInterval en = without_pue(interval->energy_kwh).interval();
+          e.energy_interval_j =
+              ExpandedInterval{en.minus / pue * kJoulesPerKwh, en.plus / pue * kJoulesPerKwh};
+          if (e.co2_g) {
+            ExpandedInterval co2 = without_pue(interval->co2_g).interval();
+            e.co2_interval_g = ExpandedInterval{co2.minus / pue, co2.plus / pue};
+          }
         }
       }
       run.epochs.push_back(std::move(e));

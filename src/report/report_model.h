@@ -38,11 +38,11 @@ struct EpochRow {
   // The intensity the epoch's CO2eq implies (g/kWh, energy-weighted);
   // nullopt when unknown or the epoch used no energy.
   std::optional<double> intensity_g_per_kwh;
-  // Half-widths of the 95 % (k = 2) intervals of the epoch's energy (J) and
-  // CO2eq (g), without PUE like the figures above: the epoch's interval
-  // (JSONL schema 3) without its PUE terms, divided by the PUE. nullopt for
-  // logs without intervals.
-  std::optional<double> energy_expanded_j, co2_expanded_g;
+  // The 95 % (k = 2) intervals of the epoch's energy (J) and CO2eq (g),
+  // without PUE like the figures above: the epoch's interval (JSONL schema
+  // 3) without its PUE terms, divided by the PUE. nullopt for logs without
+  // intervals.
+  std::optional<ExpandedInterval> energy_interval_j, co2_interval_g;
 };
 
 struct IntensityRow {

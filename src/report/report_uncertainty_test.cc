@@ -36,17 +36,28 @@ TEST(ReportUncertainty, EpochIntervalsWithoutPueBecomeErrorBars) {
   const RunReport& a = rep.runs[0];
   ASSERT_EQ(a.epochs.size(), 2u);
   // The epoch's energy interval without its PUE term (0.1 kWh): 2 x
-  // hypot(0.01, 0.015) kWh, divided by the PUE 1.58, in joules.
-  ASSERT_TRUE(a.epochs[0].energy_expanded_j);
-  EXPECT_NEAR(*a.epochs[0].energy_expanded_j, 2 * std::hypot(0.01, 0.015) / 1.58 * 3.6e6, 1e-6);
-  ASSERT_TRUE(a.epochs[0].co2_expanded_g);
-  EXPECT_NEAR(*a.epochs[0].co2_expanded_g, 2 * std::sqrt(4.0 + 9 + 2500) / 1.58, 1e-9);
+  // hypot(0.01, 0.015) kWh, divided by the PUE 1.58, in joules; no factor
+  // is left, so it is symmetric.
+  ASSERT_TRUE(a.epochs[0].energy_interval_j);
+  EXPECT_NEAR(a.epochs[0].energy_interval_j->plus, 2 * std::hypot(0.01, 0.015) / 1.58 * 3.6e6,
+              1e-6);
+  EXPECT_NEAR(a.epochs[0].energy_interval_j->minus, a.epochs[0].energy_interval_j->plus, 1e-9);
+  // The CO2eq keeps its intensity factor (25 %): the first-order half-width
+  // 2 sqrt(2^2 + 3^2 + 50^2) / 1.58, skewed upwards by the product of the
+  // intensity with the sensors' terms.
+  ASSERT_TRUE(a.epochs[0].co2_interval_g);
+  const ExpandedInterval& co2 = *a.epochs[0].co2_interval_g;
+  const double first_order = 2 * std::sqrt(4.0 + 9 + 2500) / 1.58;
+  EXPECT_GT(co2.plus, co2.minus);
+  EXPECT_NEAR((co2.plus + co2.minus) / 2, first_order, 0.01 * first_order);
   std::vector<Chart> charts = run_charts(a);
   ASSERT_EQ(charts.size(), 2u);  // no samples: energy and CO2eq per epoch
   ASSERT_EQ(charts[0].error.size(), 2u);
   EXPECT_EQ(charts[0].error_label, "95 % interval");
-  EXPECT_GT(charts[0].error[0], 0);
+  EXPECT_GT(charts[0].error[0].plus, 0);
   ASSERT_EQ(charts[1].error.size(), 2u);
+  EXPECT_NEAR(charts[1].error[0].plus, co2.plus, 1e-9);  // grams: the chart's unit here
+  EXPECT_NEAR(charts[1].error[0].minus, co2.minus, 1e-9);
   // nodeB's log has no epoch lines: nothing to draw.
   EXPECT_TRUE(run_charts(rep.runs[1]).empty());
 }
@@ -59,8 +70,9 @@ TEST(ReportUncertainty, TablesShowTheIntervalsAndTheBudget) {
   Doc doc = document(rep);
   const Block* summary = table_with(doc, "Interval (k = 2, about 95 %)");
   ASSERT_NE(summary, nullptr);
-  // 2 x sqrt(0.5^2 + 0.036^2 + 0.054^2) = 1.008 kWh of 5 (20.2 %).
-  EXPECT_EQ(summary->rows[2][1], "+/- 1.008415 (20.2 %)");
+  // 2 x sqrt(0.5^2 + 0.036^2 + 0.054^2) = 1.008 kWh of 5 (20.2 %) to first
+  // order; the PUE's product with the sensors' terms skews it a little.
+  EXPECT_EQ(summary->rows[2][1], "+1.010990/-1.006005 (+20.2/-20.1 %)");
   const Block* budget = table_with(doc, "intensity: yearly average (DK)");
   ASSERT_NE(budget, nullptr);
   EXPECT_EQ(budget->rows[0][0], "contribution");

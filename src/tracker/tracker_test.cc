@@ -126,15 +126,16 @@ TEST(Tracker, ConsoleTextHasTheOriginalFormat) {
       "CarbonTracker: \nPredicted consumption for 4 epoch\\(s\\):\n\tTime:\t0:00:00\n"
       "\tEnergy:\t0\\.000013 kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"
       "\t0\\.0000\\d\\d km travelled by car\n"
-      "CarbonTracker: Uncertainty \\(95 %\\): energy \\+-35 %, CO2eq \\+-125 % \\(intensity: world "
-      "average\\)\n"
+      "CarbonTracker: Uncertainty \\(95 %\\): energy \\+36/-33 %, CO2eq \\+135/-100 % "
+      "\\(intensity: "
+      "world average\\)\n"
       "CarbonTracker: Average carbon intensity during training was 472\\.94 gCO2/kWh at detected "
       "location: UNDETECTED\\.\n"
       "CarbonTracker: \nActual consumption for 2 epoch\\(s\\):\n\tTime:\t0:00:00\n"
       "\tEnergy:\t0\\.000006 kWh\n\tCO2eq:\t0\\.0\\d{5} g\n\tThis is equivalent to:\n"
       "\t0\\.0000\\d\\d km travelled by car\n"
-      "CarbonTracker: Uncertainty \\(95 %\\): energy \\+-30 %, CO2eq \\+-124 % \\(intensity: world "
-      "average\\)\n"
+      "CarbonTracker: Uncertainty \\(95 %\\): energy \\+-30 %, CO2eq \\+131/-100 % \\(intensity: "
+      "world average\\)\n"
       "CarbonTracker: Finished monitoring\\.\n");
   EXPECT_TRUE(std::regex_match(out, expected)) << out;
 }

@@ -62,7 +62,7 @@ KNOWN_DIFFERENCES = [
     ("ours", r"^Run metadata: \{.*\}$", "a `Run metadata:` line in the standard log"),
     (
         "ours",
-        r"Uncertainty \(95 %\): energy \+-\S+ %, CO2eq \+-\S+ %",
+        r"Uncertainty \(95 %\): energy \+\S+ %, CO2eq \+\S+ %",
         "an `Uncertainty (95 %):` line after each consumption block",
     ),
 ]
