@@ -103,7 +103,9 @@ void uncertainty_budget(Doc& doc, const Uncertainty& u) {
       "uncertainty (one standard deviation) in the figure's unit; contributions with the same "
       "correlation key (one PUE, one table intensity) add linearly over epochs, runs and nodes, "
       "the others in quadrature; the interval is the combined standard uncertainty times the "
-      "coverage factor ({}).",
+      "coverage factor ({}), to first order. The carbon intensity and the PUE multiply the other "
+      "contributions: their products add second-order terms and make the interval reach further "
+      "above the figure than below it (+U/-U where its sides differ).",
       coverage(u.energy_kwh.k)));
   doc.table(std::move(table));
 }

@@ -87,11 +87,15 @@ TEST(ReportUncertainty, TablesShowTheIntervalsAndTheBudget) {
   const Block* per_epoch = table_with(doc, "1");
   ASSERT_NE(per_epoch, nullptr);
   EXPECT_EQ(per_epoch->rows[0].back(), "CO2eq +/- (g, 95 %)");
+  // The CO2eq cell of an epoch gives both sides (the intensity is a factor).
+  EXPECT_EQ(per_epoch->rows[1].back().substr(0, 1), "+");
+  EXPECT_NE(per_epoch->rows[1].back().find("/-"), std::string::npos);
   const Block* blocks = table_with(doc, "Actual");
   ASSERT_NE(blocks, nullptr);
   EXPECT_EQ(blocks->rows[0][5], "energy +/- (95 %)");
   std::string html = report_html(rep);
   EXPECT_NE(html.find("How the interval is made"), std::string::npos);
+  EXPECT_NE(html.find("reach further above the figure than below it"), std::string::npos);
   ScratchDir dir;
   generate_report(schema3_dir("shared_table"), dir.file("r.pdf"));
   EXPECT_EQ(read_text(dir.file("r.pdf")).substr(0, 5), "%PDF-");
