@@ -146,9 +146,10 @@ std::string aggregate_sentence(const Aggregate& total);
 
 // The sentence that follows aggregate_sentence() when some run has an
 // interval: "With expanded uncertainties (k = 2, about 95 %), the energy is
-// X +/- U kWh (+/-R %) and the CO2eq Y +/- U kg (+/-R %); the largest
-// contributions are ... for the energy and ... for the CO2eq." and, when some
-// runs have none, how many. Empty when no run has an interval.
+// X +/- U kWh (+/-R %) and the CO2eq Y +U+/-U- kg (+R+/-R- %); the largest
+// contributions are ... for the energy and ... for the CO2eq." (each side
+// given when the two print differently) and, when some runs have none, how
+// many. Empty when no run has an interval.
 std::string uncertainty_sentence(const Aggregate& total);
 
 // A note for runs without intervals, e.g. "3 of 5 runs carry no uncertainty

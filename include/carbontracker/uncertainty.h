@@ -7,6 +7,8 @@
 // non-empty key are fully correlated (one PUE, one table intensity, the same
 // sensor's bias): within a figure and when figures are summed (over epochs,
 // runs or nodes) they add linearly; all other terms add in quadrature.
+// Terms of a factor of the figure (intensity, PUE) also multiply the others,
+// which makes the interval asymmetric (interval()).
 // doc/uncertainty.md gives the model and the derivation.
 #pragma once
 
