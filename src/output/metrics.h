@@ -45,9 +45,10 @@ struct MetricsState {
   int epochs_planned = 0;
   std::optional<double> predicted_energy_j;  // with PUE, all planned epochs
   std::optional<double> predicted_co2_g;     // with PUE, all planned epochs
-  // Relative expanded uncertainties (k x u divided by the figure, k = 2:
-  // about 95 %) of the run's totals so far (with PUE, summed over devices)
-  // and of the prediction; nullopt when no interval is known.
+  // Relative expanded uncertainties (the half-width of the k = 2 interval,
+  // about 95 %, the mean of its two sides, divided by the figure) of the
+  // run's totals so far (with PUE, summed over devices) and of the
+  // prediction; nullopt when no interval is known.
   std::optional<double> energy_relative_uncertainty, co2_relative_uncertainty;
   std::optional<double> predicted_energy_relative_uncertainty, predicted_co2_relative_uncertainty;
 };
