@@ -20,6 +20,10 @@ int decimals_for(const ExpandedInterval& i) {
 
 }  // namespace
 
+std::string two_sides(const std::string& plus, const std::string& minus, const std::string& same) {
+  return plus == minus ? same + plus : "+" + plus + "/-" + minus;
+}
+
 std::string percent_2sf(double fraction) {
   double p = fraction * 100;
   if (!std::isfinite(p)) return "?";
@@ -38,18 +42,14 @@ std::string relative_interval(ExpandedInterval i, double value, const char* pm) 
   double y = std::fabs(value);
   i = cut_at_zero(i, value);
   if (y == 0) return std::string(pm) + "0";
-  std::string plus = percent_2sf(i.plus / y), minus = percent_2sf(i.minus / y);
-  if (plus == minus) return pm + plus;
-  return "+" + plus + "/-" + minus;
+  return two_sides(percent_2sf(i.plus / y), percent_2sf(i.minus / y), pm);
 }
 
 std::string interval_sides(double value, ExpandedInterval i, double scale) {
   i = cut_at_zero(i, value);
   ExpandedInterval s{i.minus / scale, i.plus / scale};
   int d = decimals_for(s);
-  std::string plus = fmt::format("{:.{}f}", s.plus, d), minus = fmt::format("{:.{}f}", s.minus, d);
-  if (plus == minus) return "+/- " + plus;
-  return "+" + plus + "/-" + minus;
+  return two_sides(fmt::format("{:.{}f}", s.plus, d), fmt::format("{:.{}f}", s.minus, d), "+/- ");
 }
 
 std::string value_with_interval(double value, const ExpandedInterval& i, double scale) {

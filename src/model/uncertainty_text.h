@@ -10,6 +10,10 @@
 
 namespace carbontracker {
 
+// Two printed sides as one: `same` followed by the text when they are the
+// same ("+/- " + "0.14"), else "+plus/-minus" ("+0.11/-0.09").
+std::string two_sides(const std::string& plus, const std::string& minus, const std::string& same);
+
 // A fraction in percent to two significant figures: "3.1", "22", "0.45".
 std::string percent_2sf(double fraction);
 

@@ -10,6 +10,7 @@
 #include "carbontracker/version.h"
 #include "common/format.h"
 #include "common/number.h"
+#include "model/uncertainty_text.h"
 
 namespace carbontracker::report {
 
@@ -49,12 +50,11 @@ constexpr double kJoulesPerKwh = 3.6e6;
 std::string interval(const FigureUncertainty& f, double value, int decimals) {
   ExpandedInterval i = f.interval();
   std::string plus = format_fixed(i.plus, decimals), minus = format_fixed(i.minus, decimals);
-  bool one = plus == minus;
-  std::string out = one ? "+/- " + plus : "+" + plus + "/-" + minus;
+  std::string out = two_sides(plus, minus, "+/- ");
   if (value != 0 && std::isfinite(value)) {
     std::string p = format_fixed(100 * i.plus / std::fabs(value), 1);
     std::string m = format_fixed(100 * i.minus / std::fabs(value), 1);
-    out += " (" + (one || p == m ? p : "+" + p + "/-" + m) + " %)";
+    out += " (" + (plus == minus ? p : two_sides(p, m, "")) + " %)";
   }
   return out;
 }
@@ -62,8 +62,7 @@ std::string interval(const FigureUncertainty& f, double value, int decimals) {
 // An epoch's interval in a table cell: "12.3" or "+13.0/-11.0" (grams, joules).
 std::string sides(const std::optional<ExpandedInterval>& i, std::string (*number)(double)) {
   if (!i) return "-";
-  std::string plus = number(i->plus), minus = number(i->minus);
-  return plus == minus ? plus : "+" + plus + "/-" + minus;
+  return two_sides(number(i->plus), number(i->minus), "");
 }
 
 std::string coverage(double k) {
