@@ -137,12 +137,14 @@ std::string figures(const Aggregate& a) {
   std::string energy = fmt::format("{} kWh", a.energy_kwh);
   std::string co2 = fmt::format("{} g CO2eq", a.co2eq_g);
   if (a.uncertainty) {
-    auto interval = [](const FigureUncertainty& f, const char* unit) {
+    // The lower end is cut at 0 of the figure printed (the interval's own
+    // value is 0 in logs written before it was recorded).
+    auto interval = [](const FigureUncertainty& f, double figure, const char* unit) {
       std::string level = f.k == 2 ? "95 %" : fmt::format("k = {:g}", f.k);
-      return fmt::format(" {} {} ({})", interval_sides(f.value, f.interval()), unit, level);
+      return fmt::format(" {} {} ({})", interval_sides(figure, f.interval()), unit, level);
     };
-    energy += interval(a.uncertainty->energy_kwh, "kWh");
-    co2 += interval(a.uncertainty->co2_g, "g");
+    energy += interval(a.uncertainty->energy_kwh, a.energy_kwh, "kWh");
+    co2 += interval(a.uncertainty->co2_g, a.co2eq_g, "g");
   }
   return fmt::format("{}, {} ({} run{})", energy, co2, a.runs, a.runs == 1 ? "" : "s");
 }

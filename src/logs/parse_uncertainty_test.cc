@@ -199,6 +199,17 @@ TEST(ParseUncertainty, SchemaThreeLogsWithoutFactorsReadSymmetric) {
   EXPECT_DOUBLE_EQ(odd->co2_g.interval().plus, odd->co2_g.expanded());
 }
 
+TEST(ParseUncertainty, IntervalsWithoutValuePrintBothSidesByHost) {
+  // mixed/nodeA has no "value" (written before it was): its symmetric
+  // interval prints as one number, not with a lower side cut to 0.
+  std::ostringstream out, err;
+  ASSERT_EQ(run_parse_command({schema3_dir("mixed"), "--by", "host"}, out, err), 0);
+  EXPECT_NE(out.str().find("Host nodeA: 2 kWh +/- 0.41 kWh (95 %), 400 g CO2eq +/- 216 g (95 %)"),
+            std::string::npos)
+      << out.str();
+  EXPECT_EQ(out.str().find("/-0"), std::string::npos) << out.str();
+}
+
 TEST(ParseUncertainty, MixedRunsSayHowManyHaveNone) {
   std::vector<LogResult> runs = parse_all_logs(schema3_dir("mixed"));
   ASSERT_EQ(runs.size(), 2u);
