@@ -15,6 +15,7 @@
 #include "logs/log_text.h"
 #include "logs/log_uncertainty.h"
 #include "logs/parse_cli.h"
+#include "model/uncertainty_json.h"
 
 namespace carbontracker::parser {
 namespace {
@@ -236,6 +237,32 @@ TEST(ParseUncertainty, KilledRunSumsItsEpochIntervals) {
   // Unkeyed terms in quadrature (3, 4), the PUE linearly (1 + 1).
   EXPECT_NEAR(run->actual->uncertainty->energy_kwh.standard(), std::sqrt(9.0 + 16 + 4), 1e-12);
   EXPECT_NEAR(run->actual->uncertainty->co2_g.standard(), 4, 1e-12);
+}
+
+// The writer (model/uncertainty_json.h) read back by the logs' reader.
+TEST(UncertaintyJson, RoundTripAndOldRecordsWithout) {
+  Uncertainty u;
+  u.energy_kwh.terms = {
+      {"RAPL package counter (Intel) (cpu:0)", "sensor:rapl:package:intel:cpu:0", 0.25},
+      {"sampling: counter read times (cpu:0)", "", 1e-6}};
+  u.co2_g.terms = {{"intensity: yearly average (DK, x)", "intensity:table:DK:2025", 12}};
+  nlohmann::ordered_json j = uncertainty_json<nlohmann::ordered_json>(u);
+  EXPECT_EQ(j.dump().substr(0, 29), "{\"k\":2,\"energy_kwh\":{\"u\":0.25");
+  std::optional<Uncertainty> back = read_uncertainty(nlohmann::json::parse(j.dump()));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->energy_kwh.terms.size(), 2u);
+  EXPECT_EQ(back->energy_kwh.terms[0].key, "sensor:rapl:package:intel:cpu:0");
+  EXPECT_DOUBLE_EQ(back->co2_g.standard(), 12);
+  EXPECT_EQ(back->co2_g.k, 2);
+  // Absent, or not the shape written: no uncertainty, never an exception.
+  EXPECT_FALSE(read_uncertainty(nlohmann::json()));
+  EXPECT_FALSE(read_uncertainty(nlohmann::json::parse(R"({"k":2,"energy_kwh":3})")));
+  std::optional<Uncertainty> odd = read_uncertainty(nlohmann::json::parse(
+      R"({"k":"2","energy_kwh":{"terms":[1,{"u":"x"},{"u":2,"key":5}]},"co2_g":{}})"));
+  ASSERT_TRUE(odd);
+  ASSERT_EQ(odd->energy_kwh.terms.size(), 1u);
+  EXPECT_EQ(odd->energy_kwh.terms[0].key, "");
+  EXPECT_EQ(odd->energy_kwh.k, 2);
 }
 
 TEST(ParseUncertainty, MalformedMembersAreIgnored) {

@@ -5,7 +5,6 @@
 #include <cmath>
 
 #include "energy/engine.h"
-#include "model/uncertainty_json.h"
 #include "output/console_text.h"
 
 namespace carbontracker {
@@ -294,31 +293,6 @@ TEST(EnergyEngineUncertainty, CounterEdgeVarianceFromReadTimeAndLag) {
   double u = 100 * (0.004 + 0.01) / std::sqrt(12.0);
   EXPECT_NEAR(e.edge_var_j2(0), u * u, 1e-9);
   EXPECT_EQ(e.sampling_var_j2(0), 0);
-}
-
-TEST(UncertaintyJson, RoundTripAndOldRecordsWithout) {
-  Uncertainty u;
-  u.energy_kwh.terms = {
-      {"RAPL package counter (Intel) (cpu:0)", "sensor:rapl:package:intel:cpu:0", 0.25},
-      {"sampling: counter read times (cpu:0)", "", 1e-6}};
-  u.co2_g.terms = {{"intensity: yearly average (DK, x)", "intensity:table:DK:2025", 12}};
-  nlohmann::ordered_json j = uncertainty_json<nlohmann::ordered_json>(u);
-  EXPECT_EQ(j.dump().substr(0, 29), "{\"k\":2,\"energy_kwh\":{\"u\":0.25");
-  std::optional<Uncertainty> back = uncertainty_from_json(nlohmann::json::parse(j.dump()));
-  ASSERT_TRUE(back);
-  EXPECT_EQ(back->energy_kwh.terms.size(), 2u);
-  EXPECT_EQ(back->energy_kwh.terms[0].key, "sensor:rapl:package:intel:cpu:0");
-  EXPECT_DOUBLE_EQ(back->co2_g.standard(), 12);
-  EXPECT_EQ(back->co2_g.k, 2);
-  // Absent, or not the shape written: no uncertainty, never an exception.
-  EXPECT_FALSE(uncertainty_from_json(nlohmann::json()));
-  EXPECT_FALSE(uncertainty_from_json(nlohmann::json::parse(R"({"k":2,"energy_kwh":3})")));
-  std::optional<Uncertainty> odd = uncertainty_from_json(nlohmann::json::parse(
-      R"({"k":"2","energy_kwh":{"terms":[1,{"u":"x"},{"u":2,"key":5}]},"co2_g":{}})"));
-  ASSERT_TRUE(odd);
-  ASSERT_EQ(odd->energy_kwh.terms.size(), 1u);
-  EXPECT_EQ(odd->energy_kwh.terms[0].key, "");
-  EXPECT_EQ(odd->energy_kwh.k, 2);
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 
 #include "carbontracker/uncertainty.h"
@@ -34,41 +33,6 @@ J uncertainty_json(const Uncertainty& u) {
   const double k = u.energy_kwh.k;
   J kj = k == static_cast<double>(static_cast<int>(k)) ? J(static_cast<int>(k)) : J(k);
   return J{{"k", kj}, {"energy_kwh", figure(u.energy_kwh)}, {"co2_g", figure(u.co2_g)}};
-}
-
-// The member read back; nullopt when it is absent or not an object with both
-// figures (older logs have none). Terms without a numeric "u" are skipped.
-template <typename J>
-std::optional<Uncertainty> uncertainty_from_json(const J& j) {
-  if (!j.is_object()) return std::nullopt;
-  auto figure = [&](const char* name, FigureUncertainty* out) {
-    auto it = j.find(name);
-    if (it == j.end() || !it->is_object()) return false;
-    auto k = j.find("k");
-    out->k = k != j.end() && k->is_number() ? k->template get<double>() : 2.0;
-    if (auto v = it->find("value"); v != it->end() && v->is_number())
-      out->value = v->template get<double>();
-    auto terms = it->find("terms");
-    if (terms == it->end() || !terms->is_array()) return true;
-    for (const auto& t : *terms) {
-      if (!t.is_object()) continue;
-      auto u = t.find("u");
-      if (u == t.end() || !u->is_number()) continue;
-      UncertaintyTerm term;
-      if (auto s = t.find("source"); s != t.end() && s->is_string())
-        term.source = s->template get<std::string>();
-      if (auto s = t.find("key"); s != t.end() && s->is_string())
-        term.key = s->template get<std::string>();
-      term.u = u->template get<double>();
-      if (auto f = t.find("factor"); f != t.end() && f->is_number())
-        term.factor = f->template get<double>();
-      out->terms.push_back(std::move(term));
-    }
-    return true;
-  };
-  Uncertainty u;
-  if (!figure("energy_kwh", &u.energy_kwh) || !figure("co2_g", &u.co2_g)) return std::nullopt;
-  return u;
 }
 
 }  // namespace carbontracker

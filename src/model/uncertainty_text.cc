@@ -18,12 +18,7 @@ int decimals_for(const ExpandedInterval& i) {
   return std::clamp(1 - floor_log10(small), 0, 12);
 }
 
-}  // namespace
-
-std::string two_sides(const std::string& plus, const std::string& minus, const std::string& same) {
-  return plus == minus ? same + plus : "+" + plus + "/-" + minus;
-}
-
+// A fraction in percent to two significant figures: "3.1", "22", "0.45".
 std::string percent_2sf(double fraction) {
   double p = fraction * 100;
   if (!std::isfinite(p)) return "?";
@@ -31,6 +26,12 @@ std::string percent_2sf(double fraction) {
   if (p >= 0.995) return fmt::format("{:.1f}", p);
   if (p <= 0) return "0";
   return fmt::format("{:.2f}", p);
+}
+
+}  // namespace
+
+std::string two_sides(const std::string& plus, const std::string& minus, const std::string& same) {
+  return plus == minus ? same + plus : "+" + plus + "/-" + minus;
 }
 
 ExpandedInterval cut_at_zero(ExpandedInterval i, double value) {

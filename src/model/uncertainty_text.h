@@ -14,9 +14,6 @@ namespace carbontracker {
 // same ("+/- " + "0.14"), else "+plus/-minus" ("+0.11/-0.09").
 std::string two_sides(const std::string& plus, const std::string& minus, const std::string& same);
 
-// A fraction in percent to two significant figures: "3.1", "22", "0.45".
-std::string percent_2sf(double fraction);
-
 // The interval relative to |value|, in percent without the unit:
 // "+-3.1" or "+24/-20" (console line; `pm` is the symmetric sign).
 std::string relative_interval(ExpandedInterval i, double value, const char* pm = "+-");

@@ -206,13 +206,9 @@ void read_jsonl(const std::string& path, RunReport& run) {
       if (auto u = j.find("uncertainty"); u != j.end()) {
         if (std::optional<Uncertainty> interval = parser::read_uncertainty(*u)) {
           double pue = run.pue.value_or(1.0) > 0 ? run.pue.value_or(1.0) : 1.0;
-          ExpandedInterval en = without_pue(interval->energy_kwh).interval();
           e.energy_interval_j =
-              ExpandedInterval{en.minus / pue * kJoulesPerKwh, en.plus / pue * kJoulesPerKwh};
-          if (e.co2_g) {
-            ExpandedInterval co2 = without_pue(interval->co2_g).interval();
-            e.co2_interval_g = ExpandedInterval{co2.minus / pue, co2.plus / pue};
-          }
+              scaled(without_pue(interval->energy_kwh), kJoulesPerKwh / pue).interval();
+          if (e.co2_g) e.co2_interval_g = scaled(without_pue(interval->co2_g), 1 / pue).interval();
         }
       }
       run.epochs.push_back(std::move(e));
